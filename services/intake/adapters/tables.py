@@ -1,0 +1,34 @@
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, MetaData, String, Table, Text
+
+from shared.outbox import outbox_table
+
+metadata = MetaData()
+
+raw_messages = Table(
+    "raw_messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("case_id", String(36), nullable=True),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("channel", String(20), nullable=False),
+    Column("mailbox", String(20), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("priority", String(20), nullable=True),
+    Column("flags", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("contact_email", String(320), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("body", Text, nullable=False),
+)
+
+outbox = outbox_table(metadata)

@@ -1,0 +1,110 @@
+"""The intake service: inbound SMTP, and the HTTP doors for forms and staff."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import utcnow
+from shared.events.cases import Channel, Mailbox
+from shared.events.envelope import AwareDatetime
+from shared.service import Runtime, http_app
+from services.intake import handlers
+from services.intake.adapters.smtp import MailboxHandler, serve_smtp
+from services.intake.bootstrap import bootstrap
+from services.intake.domain.cases import ReceivedContact
+from services.intake.domain.mail import UnreadableMail, mailbox_for, read_mail
+from services.intake.settings import IntakeSettings
+
+
+class LetterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    received_at: AwareDatetime = Field(description="When the letter arrived (with UTC offset)")
+    text: str = Field(min_length=1, description="The letter's words, as typed or scanned")
+    subject: str = ""
+
+
+class CaseCreated(BaseModel):
+    case_id: str
+    reference: str
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or bootstrap()
+    settings: IntakeSettings = runtime.settings  # type: ignore[assignment]
+    app = http_app(runtime, "Doorstep intake", "Every inbound contact becomes a case.")
+    _add_smtp(runtime, settings)
+    staff = _staff_guard(settings)
+
+    @app.post("/staff/letters", status_code=201, tags=["staff"])
+    async def log_letter(letter: LetterIn, _: Annotated[str, Depends(staff)]) -> CaseCreated:
+        """Log a letter received by post; its reply clock runs from the received date."""
+        contact = ReceivedContact(
+            channel=Channel.LETTER,
+            mailbox=None,
+            text=letter.text,
+            subject=letter.subject,
+            received_at=letter.received_at,
+        )
+        case = await handlers.record_contact(runtime, contact)
+        return CaseCreated(case_id=case.case_id, reference=case.reference)
+
+    return app
+
+
+def _add_smtp(runtime: Runtime, settings: IntakeSettings) -> None:
+    def resolve(address: str) -> Mailbox | None:
+        return mailbox_for(address, settings.mail_domain)
+
+    async def accept(mailbox: Mailbox, recipient: str, raw: bytes) -> str | None:
+        raw_id = await handlers.store_raw(runtime, recipient, raw)
+        try:
+            mail = read_mail(raw)
+        except UnreadableMail:
+            return None  # kept in raw_messages for staff; nothing to classify
+        if mail.automatic:
+            return None
+        contact = ReceivedContact(
+            channel=Channel.EMAIL,
+            mailbox=mailbox,
+            text=mail.text,
+            subject=mail.subject,
+            sender_email=mail.sender,
+            received_at=utcnow(),
+        )
+        return (await handlers.record_contact(runtime, contact, raw_id)).reference
+
+    servers = []
+
+    async def start() -> None:
+        handler = MailboxHandler(resolve, accept)
+        servers.append(
+            await serve_smtp(handler, settings.smtp_host, settings.smtp_port, settings.max_message_bytes)
+        )
+
+    async def stop() -> None:
+        for server in servers:
+            server.close()
+            await server.wait_closed()
+
+    runtime.on_start.append(start)
+    runtime.on_stop.append(stop)
+
+
+def _staff_guard(settings: IntakeSettings):  # type: ignore[no-untyped-def]
+    bearer = HTTPBearer(auto_error=False)
+    tokens = settings.staff_token_set()
+
+    def require_staff(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> str:
+        if credentials is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a staff bearer token is required")
+        if not any(secrets.compare_digest(credentials.credentials, t) for t in tokens):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this token may not use the staff API")
+        return credentials.credentials
+
+    return require_staff

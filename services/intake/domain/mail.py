@@ -1,0 +1,67 @@
+"""Reading an inbound email: which mailbox, who from, what it says (pure)."""
+
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from shared.events.cases import Mailbox
+
+# The local part of each published address (repairs_reporting@, customer_desk@, complaints@).
+MAILBOX_ADDRESSES = {
+    "repairs_reporting": Mailbox.REPAIRS,
+    "customer_desk": Mailbox.CUSTOMER_DESK,
+    "complaints": Mailbox.COMPLAINTS,
+}
+
+
+class UnreadableMail(ValueError):
+    """A message that cannot be read as an email."""
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    sender: str | None
+    subject: str
+    text: str
+    automatic: bool
+
+
+def mailbox_for(address: str, domain: str) -> Mailbox | None:
+    local, _, host = address.strip("<>").rpartition("@")
+    if host.lower() != domain.lower():
+        return None
+    return MAILBOX_ADDRESSES.get(local.lower())
+
+
+def read_mail(raw: bytes) -> InboundMail:
+    try:
+        message = message_from_bytes(raw, policy=policy.default)
+    except Exception as error:  # noqa: BLE001 - the parser raises many kinds
+        raise UnreadableMail(f"cannot parse message: {type(error).__name__}") from None
+    if not isinstance(message, EmailMessage) or not message.keys():
+        raise UnreadableMail("no headers")
+    _, sender = parseaddr(str(message.get("From", "")))
+    return InboundMail(
+        sender=sender or None,
+        subject=str(message.get("Subject", "")).strip(),
+        text=_plain_text(message),
+        automatic=_is_automatic(message),
+    )
+
+
+def _plain_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeDecodeError):
+        payload = part.get_payload(decode=True) or b""
+        return payload.decode("utf-8", errors="replace")
+
+
+def _is_automatic(message: EmailMessage) -> bool:
+    auto_submitted = str(message.get("Auto-Submitted", "no")).lower()
+    precedence = str(message.get("Precedence", "")).lower()
+    return auto_submitted != "no" or precedence in {"bulk", "junk", "list", "auto_reply"}

@@ -1,0 +1,21 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    service_name: str = "intake"
+    http_port: int = 8081
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    mail_domain: str = "hexagon.org.uk"
+    max_message_bytes: int = 25 * 1024 * 1024
+    # Bearer tokens for the staff API, comma-separated. Empty: the staff API refuses all.
+    staff_tokens: SecretStr = SecretStr("")
+
+    def staff_token_set(self) -> frozenset[str]:
+        raw = self.staff_tokens.get_secret_value()
+        return frozenset(t.strip() for t in raw.split(",") if t.strip())

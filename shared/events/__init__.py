@@ -1,0 +1,69 @@
+"""Every Doorstep event, one discriminated union on `event_type`."""
+
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from shared.events.cases import CaseClosed, CaseOpened, CaseReplied
+from shared.events.envelope import Event, stable_event_id, utcnow
+from shared.events.notifications import (
+    NotificationFailed,
+    NotificationRequested,
+    NotificationSent,
+)
+from shared.events.sla import SlaBreached, SlaMet, SlaWarning
+
+AnyEvent = Annotated[
+    CaseOpened
+    | CaseReplied
+    | CaseClosed
+    | NotificationRequested
+    | NotificationSent
+    | NotificationFailed
+    | SlaWarning
+    | SlaBreached
+    | SlaMet,
+    Field(discriminator="event_type"),
+]
+
+_adapter: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+EVENT_TYPES = frozenset(
+    model.model_fields["event_type"].default
+    for model in AnyEvent.__origin__.__args__  # type: ignore[attr-defined]
+)
+
+
+class UnreadableEvent(ValueError):
+    """A message that is not a valid Doorstep event; it belongs on a dead-letter topic."""
+
+
+def parse_event(raw: bytes | str) -> AnyEvent:
+    try:
+        return _adapter.validate_json(raw)
+    except ValidationError as error:
+        raise UnreadableEvent(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    problems = (
+        f"{'.'.join(str(p) for p in e['loc']) or '<message>'}: {e['msg']}"
+        for e in error.errors(include_input=False, include_url=False)
+    )
+    return "; ".join(problems)
+
+
+def serialize(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+__all__ = [
+    "AnyEvent",
+    "EVENT_TYPES",
+    "Event",
+    "UnreadableEvent",
+    "parse_event",
+    "serialize",
+    "stable_event_id",
+    "utcnow",
+]

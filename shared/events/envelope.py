@@ -1,0 +1,46 @@
+"""The envelope every Doorstep event carries at top level (DESIGN §3)."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID, uuid4, uuid5
+
+from typing import ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+DOORSTEP_NAMESPACE = UUID("6f1c1d8e-3b9a-4d5e-9a43-2f0b7e1c5d20")
+
+
+def _must_be_aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must carry a UTC offset")
+    return value.astimezone(UTC)
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_must_be_aware)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def stable_event_id(*parts: str) -> UUID:
+    """An event id derived from a natural key, so a replay emits the same id."""
+    return uuid5(DOORSTEP_NAMESPACE, "/".join(parts))
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(default_factory=uuid4)
+    event_type: str
+    schema_version: int = 1
+    occurred_at: AwareDatetime = Field(default_factory=utcnow)
+    correlation_id: str
+
+    # The field whose value is the Kafka key: the case id for everything about a
+    # case, the property id for compliance, the subject for SLA events.
+    key_field: ClassVar[str] = "case_id"
+
+    def key(self) -> bytes:
+        return str(getattr(self, self.key_field)).encode()

@@ -1,0 +1,128 @@
+"""Kafka plumbing every service shares: the broker, the topics, and consumers that
+commit after handling and send what they cannot handle to a dead-letter topic."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from shared.events import AnyEvent, UnreadableEvent, parse_event
+from shared.topics import Topic, partitions_for
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AnyEvent], Awaitable[None]]
+
+
+def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=15_000,
+        logger=None,
+    )
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Iterable[Topic] = Topic) -> None:
+    """Create Doorstep's topics if they are missing (idempotent)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(str(t), partitions_for(t), 1) for t in topics if t not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+def publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
+    async def publish(topic: str, payload: bytes, key: bytes, headers: dict[str, str]) -> None:
+        await broker.publish(payload, topic, key=key, headers=headers)
+
+    return publish
+
+
+def subscribe(
+    broker: KafkaBroker,
+    topic: Topic,
+    *,
+    group_id: str,
+    dead_letters: Topic,
+    wanted: dict[str, Handler],
+    attempts: int = 3,
+) -> None:
+    """Consume `topic`, dispatching each wanted event type to its handler.
+
+    The offset is committed only after handling. A message that is not a valid
+    event, or whose handler still fails after `attempts` tries, is copied to the
+    dead-letter topic with its reason, and the consumer moves on. If even the
+    dead-letter publish fails, the message is not committed and comes back.
+    """
+
+    async def consume(message: KafkaMessage) -> None:
+        try:
+            event = parse_event(message.body)
+        except UnreadableEvent as problem:
+            await _dead_letter(broker, dead_letters, message, f"unreadable event: {problem}")
+            return
+        handler = wanted.get(event.event_type)
+        if handler is not None:
+            await _handle_with_retries(broker, dead_letters, message, handler, event, attempts)
+
+    broker.subscriber(
+        str(topic),
+        group_id=group_id,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title=f"{group_id}:{topic}",
+        description=f"Handles {', '.join(sorted(wanted))}",
+    )(consume)
+
+
+async def _handle_with_retries(  # noqa: PLR0913
+    broker: KafkaBroker,
+    dead_letters: Topic,
+    message: KafkaMessage,
+    handler: Handler,
+    event: AnyEvent,
+    attempts: int,
+) -> None:
+    ids = {"event_id": str(event.event_id), "event_type": event.event_type}
+    for attempt in range(1, attempts + 1):
+        try:
+            await handler(event)
+            return
+        except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
+            last = type(error).__name__
+            log.warning("handler failed", extra={**ids, "attempt": attempt, "reason": last})
+            await asyncio.sleep(0.2 * attempt)
+    await _dead_letter(broker, dead_letters, message, f"handler failed {attempts} times: {last}")
+
+
+async def _dead_letter(
+    broker: KafkaBroker, dead_letters: Topic, message: KafkaMessage, reason: str
+) -> None:
+    record = message.raw_message
+    headers = {
+        "dlq_reason": reason,
+        "dlq_topic": record.topic,
+        "dlq_partition": str(record.partition),
+        "dlq_offset": str(record.offset),
+    }
+    await broker.publish(message.body, str(dead_letters), key=record.key, headers=headers)
+    log.error(
+        "message dead-lettered",
+        extra={"topic": record.topic, "partition": record.partition, "offset": record.offset, "reason": reason},
+    )

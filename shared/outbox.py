@@ -1,0 +1,128 @@
+"""The transactional outbox: events written with the change that caused them,
+then relayed to Kafka, so a crash between the two loses nothing and invents nothing."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events import Event, serialize, utcnow
+from shared.topics import Topic
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[None]]
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", LargeBinary, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+
+
+class Outbox:
+    """Adds events inside a caller's transaction and relays them after commit."""
+
+    def __init__(
+        self,
+        table: Table,
+        sessions: async_sessionmaker,
+        publish: Publish,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.table = table
+        self.sessions = sessions
+        self.publish = publish
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def add(self, session: AsyncSession, topic: Topic, *events: Event) -> None:
+        now = utcnow()
+        await session.execute(
+            self.table.insert(),
+            [self._row(topic, event, now) for event in events],
+        )
+
+    def _row(self, topic: Topic, event: Event, now: datetime) -> dict[str, object]:
+        return {
+            "topic": str(topic),
+            "key": event.key(),
+            "payload": serialize(event),
+            "event_id": str(event.event_id),
+            "event_type": event.event_type,
+            "created_at": now,
+        }
+
+    def wake(self) -> None:
+        """Called after a commit that added events: relay them now, not at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.relay_pending()
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def relay_pending(self, limit: int = 500) -> int:
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(self.table)
+                    .where(self.table.c.published_at.is_(None))
+                    .order_by(self.table.c.id)
+                    .limit(limit)
+                )
+            ).all()
+            for row in rows:
+                await self.publish(
+                    row.topic,
+                    row.payload,
+                    row.key,
+                    {"event_type": row.event_type, "event_id": row.event_id},
+                )
+                await session.execute(
+                    update(self.table)
+                    .where(self.table.c.id == row.id)
+                    .values(published_at=utcnow())
+                )
+                await session.commit()
+        return len(rows)
