@@ -1,0 +1,20 @@
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+
+from shared.outbox import outbox_table
+
+metadata = MetaData()
+
+# One row per idempotency key: the same request twice sends once.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("purpose", String(50), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("provider_ref", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata)

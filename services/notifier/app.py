@@ -1,0 +1,29 @@
+"""The notifier service: consumes notification requests, sends, reports outcomes."""
+
+from fastapi import FastAPI
+
+from shared.kafka import subscribe
+from shared.service import Runtime, http_app
+from shared.topics import Topic
+from services.notifier.adapters.outbox_folder import OutboxFolderSender
+from services.notifier.bootstrap import bootstrap
+from services.notifier.domain.messages import Templates
+from services.notifier.handlers import Notifier
+from services.notifier.settings import NotifierSettings
+
+
+def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None) -> FastAPI:
+    runtime = runtime or bootstrap()
+    settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+    notifier = notifier or Notifier(
+        runtime, Templates(), OutboxFolderSender(settings.outbox_dir, settings.email_from)
+    )
+    subscribe(
+        runtime.broker,
+        Topic.NOTIFICATIONS_REQUESTED,
+        group_id="notifier",
+        dead_letters=Topic.DLQ_NOTIFIER,
+        wanted={"notification.requested": notifier.handle_request},
+        attempts=settings.handler_attempts,
+    )
+    return http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")

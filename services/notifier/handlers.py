@@ -1,0 +1,102 @@
+"""The notifier's use case: send a requested message once, and say what happened."""
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from jinja2 import TemplateNotFound
+from sqlalchemy import select
+
+from shared.events import utcnow
+from shared.events.notifications import (
+    NotificationChannel,
+    NotificationFailed,
+    NotificationRequested,
+    NotificationSent,
+)
+from shared.service import Runtime
+from shared.topics import Topic
+from services.notifier.adapters.tables import deliveries
+from services.notifier.domain.messages import EmailMessageText, Templates
+
+log = logging.getLogger(__name__)
+
+
+class EmailSender(Protocol):
+    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str: ...
+
+
+@dataclass
+class Notifier:
+    runtime: Runtime
+    templates: Templates
+    email: EmailSender
+
+    async def handle_request(self, request: NotificationRequested) -> None:
+        ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
+        if await self._already_handled(request.idempotency_key):
+            log.info("duplicate request ignored", extra=ids)
+            return
+        if not request.recipient.email:
+            await self._record_failure(request, "no email address for this recipient")
+            return
+        try:
+            message = self.templates.email(request.template, request.personalisation)
+        except TemplateNotFound:
+            await self._record_failure(request, f"no template named {request.template}")
+            return
+        provider_ref = await self.email.send_email(
+            request.idempotency_key, request.recipient.email, message
+        )
+        await self._record_sent(request, provider_ref)
+        log.info("notification sent", extra={**ids, "channel": "email"})
+
+    async def _already_handled(self, key: str) -> bool:
+        async with self.runtime.sessions() as session:
+            found = await session.scalar(
+                select(deliveries.c.idempotency_key).where(deliveries.c.idempotency_key == key)
+            )
+        return found is not None
+
+    async def _record_sent(self, request: NotificationRequested, provider_ref: str) -> None:
+        sent = NotificationSent(
+            correlation_id=request.correlation_id,
+            case_id=request.case_id,
+            idempotency_key=request.idempotency_key,
+            channel=NotificationChannel.EMAIL,
+            provider_ref=provider_ref,
+        )
+        await self._record(request, "sent", provider_ref, sent)
+
+    async def _record_failure(self, request: NotificationRequested, reason: str) -> None:
+        failed = NotificationFailed(
+            correlation_id=request.correlation_id,
+            case_id=request.case_id,
+            idempotency_key=request.idempotency_key,
+            reason=reason,
+            retryable=False,
+        )
+        await self._record(request, "failed", None, failed)
+        log.warning("notification failed", extra={"case_id": request.case_id, "reason": reason})
+
+    async def _record(
+        self,
+        request: NotificationRequested,
+        status: str,
+        provider_ref: str | None,
+        outcome: NotificationSent | NotificationFailed,
+    ) -> None:
+        async with self.runtime.sessions.begin() as session:
+            await session.execute(
+                deliveries.insert().values(
+                    idempotency_key=request.idempotency_key,
+                    case_id=request.case_id,
+                    purpose=request.purpose,
+                    channel=NotificationChannel.EMAIL,
+                    status=status,
+                    provider_ref=provider_ref,
+                    created_at=utcnow(),
+                )
+            )
+            await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, outcome)
+        self.runtime.outbox.wake()

@@ -1,0 +1,18 @@
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+
+from shared.outbox import outbox_table
+
+metadata = MetaData()
+
+# Repairs waiting for an appointment, one per case (the case id makes redelivery harmless).
+bookings_to_make = Table(
+    "bookings_to_make",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("reference", String(32), nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+)
+
+outbox = outbox_table(metadata)

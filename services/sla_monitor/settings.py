@@ -1,0 +1,10 @@
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class SlaMonitorSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SLA_MONITOR_", extra="ignore")
+
+    service_name: str = "sla_monitor"
+    http_port: int = 8084

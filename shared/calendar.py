@@ -1,0 +1,229 @@
+"""The working-day calendar: the one answer to "when is this due?" for every service.
+
+Instants go in and come out as timezone-aware UTC datetimes. Every rule about days is
+evaluated on the Europe/London wall clock, daylight saving included.
+
+- A working day is Monday to Friday, except England and Wales bank holidays (substitute
+  days included) as published by the `holidays` package.
+- The office is open 09:00-17:00 London time; deadlines counted in working days end at
+  the 17:00 close.
+- "Within N working days" of an event ends at 17:00 on the Nth working day after the day
+  the event counts as received. An event on a working day before the 17:00 close counts
+  as received that day (before 09:00 included); an event at or after the close, or on a
+  non-working day, counts as received on the next working day. So a letter received
+  Monday 10:00 with N=10 is due 17:00 on Monday two weeks later, and one received on
+  Saturday is treated as received on Monday and is due at the same moment.
+- N hours are N elapsed hours (24 hours across a clock change is still 24 hours).
+- N calendar days (or months) end at the same London time of day N days (months) later,
+  so a day that contains a clock change is 23 or 25 hours long. A wall time that does
+  not exist on the target day (01:30 on the last Sunday of March) lands an hour later;
+  one that happens twice (01:30 on the last Sunday of October) is the first of the two.
+- "By the end of the previous working day before" an instant is 17:00 on the last
+  working day strictly before that instant's London date.
+"""
+
+from __future__ import annotations
+
+import calendar as gregorian
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LONDON = ZoneInfo("Europe/London")
+OFFICE_OPENS = time(9, 0)
+OFFICE_CLOSES = time(17, 0)
+
+
+class Unit(StrEnum):
+    HOURS = "hours"
+    CALENDAR_DAYS = "calendar_days"
+    WORKING_DAYS = "working_days"
+    MONTHS = "months"
+    # Counted back from a future instant (an appointment), not forward from an event;
+    # the amount is always 0.
+    BEFORE_PREVIOUS_WORKING_DAY = "before_previous_working_day"
+
+
+def england_bank_holidays(year: int) -> Iterable[date]:
+    """England and Wales bank holidays of one year, substitute days included."""
+    return holidays.country_holidays("GB", subdiv="ENG", years=year).keys()
+
+
+class WorkingCalendar:
+    def __init__(
+        self,
+        zone: ZoneInfo = LONDON,
+        opens: time = OFFICE_OPENS,
+        closes: time = OFFICE_CLOSES,
+        holidays_of_year: Callable[[int], Iterable[date]] = england_bank_holidays,
+    ) -> None:
+        if opens >= closes:
+            raise ValueError(f"the office must open before it closes: {opens} >= {closes}")
+        self.zone = zone
+        self.opens = opens
+        self.closes = closes
+        self._holidays_of_year = holidays_of_year
+        self._holidays_by_year: dict[int, frozenset[date]] = {}
+
+    # -- days -------------------------------------------------------------------------
+
+    def bank_holidays(self, year: int) -> frozenset[date]:
+        known = self._holidays_by_year.get(year)
+        if known is None:
+            known = frozenset(self._holidays_of_year(year))
+            self._holidays_by_year[year] = known
+        return known
+
+    def is_bank_holiday(self, day: date) -> bool:
+        _require_plain_date(day)
+        return day in self.bank_holidays(day.year)
+
+    def is_working_day(self, day: date) -> bool:
+        _require_plain_date(day)
+        return day.weekday() < 5 and not self.is_bank_holiday(day)
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after `day`."""
+        _require_plain_date(day)
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def previous_working_day(self, day: date) -> date:
+        """The last working day strictly before `day`."""
+        _require_plain_date(day)
+        day -= timedelta(days=1)
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The `count`th working day after `day` (before it, when `count` is negative).
+
+        `day` itself need not be a working day; with `count` 0 it is returned unchanged.
+        """
+        _require_plain_date(day)
+        step = self.next_working_day if count >= 0 else self.previous_working_day
+        for _ in range(abs(count)):
+            day = step(day)
+        return day
+
+    # -- instants ---------------------------------------------------------------------
+
+    def local(self, instant: datetime) -> datetime:
+        """`instant` on the London wall clock."""
+        return _require_aware(instant).astimezone(self.zone)
+
+    def local_date(self, instant: datetime) -> date:
+        return self.local(instant).date()
+
+    def at(self, day: date, wall_time: time) -> datetime:
+        """The UTC instant of a London wall-clock time on `day`."""
+        return datetime.combine(day, wall_time.replace(fold=0), tzinfo=self.zone).astimezone(UTC)
+
+    def opening_of(self, day: date) -> datetime:
+        return self.at(day, self.opens)
+
+    def close_of(self, day: date) -> datetime:
+        return self.at(day, self.closes)
+
+    def is_office_hours(self, instant: datetime) -> bool:
+        local = self.local(instant)
+        return self.is_working_day(local.date()) and self.opens <= local.time() < self.closes
+
+    def received_on(self, instant: datetime) -> date:
+        """The working day an event at `instant` counts as received on."""
+        local = self.local(instant)
+        if self.is_working_day(local.date()) and local.time() < self.closes:
+            return local.date()
+        return self.next_working_day(local.date())
+
+    # -- deadlines --------------------------------------------------------------------
+
+    def deadline(self, start: datetime, amount: int, unit: Unit) -> datetime:
+        """When a target of `amount` `unit`s counted from `start` runs out (UTC).
+
+        For `Unit.BEFORE_PREVIOUS_WORKING_DAY`, `start` is the future instant (the
+        appointment) and `amount` must be 0.
+        """
+        _require_aware(start)
+        if amount < 0:
+            raise ValueError(f"a target cannot be negative: {amount} {unit}")
+        match Unit(unit):
+            case Unit.HOURS:
+                return start.astimezone(UTC) + timedelta(hours=amount)
+            case Unit.CALENDAR_DAYS:
+                return self._same_wall_time(start, self.local_date(start) + timedelta(days=amount))
+            case Unit.MONTHS:
+                return self._same_wall_time(start, _add_months(self.local_date(start), amount))
+            case Unit.WORKING_DAYS:
+                return self.close_of(self.add_working_days(self.received_on(start), amount))
+            case Unit.BEFORE_PREVIOUS_WORKING_DAY:
+                if amount != 0:
+                    raise ValueError(f"'{unit}' takes no amount, got {amount}")
+                return self.end_of_previous_working_day(start)
+
+    def end_of_previous_working_day(self, before: datetime) -> datetime:
+        """17:00 London on the last working day strictly before `before`'s London date."""
+        return self.close_of(self.previous_working_day(self.local_date(before)))
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """Time between two instants that falls in office hours on working days."""
+        _require_aware(start)
+        _require_aware(end)
+        if end < start:
+            raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+        total = timedelta()
+        day, last_day = self.local_date(start), self.local_date(end)
+        while day <= last_day:
+            if self.is_working_day(day):
+                overlap = min(end, self.close_of(day)) - max(start, self.opening_of(day))
+                total += max(overlap, timedelta())
+            day += timedelta(days=1)
+        return total
+
+    def _same_wall_time(self, start: datetime, day: date) -> datetime:
+        if day == self.local_date(start):
+            return start.astimezone(UTC)
+        return self.at(day, self.local(start).time())
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later, or that month's last day if shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, gregorian.monthrange(year, month)[1]))
+
+
+def _require_aware(instant: datetime) -> datetime:
+    if not isinstance(instant, datetime):
+        raise TypeError(f"expected a datetime, got {type(instant).__name__}")
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(
+            f"naive datetime {instant.isoformat()} refused: instants must be timezone-aware (UTC)"
+        )
+    return instant
+
+
+def _require_plain_date(day: date) -> None:
+    # A datetime is a date too, but which day it falls on depends on the time zone.
+    if isinstance(day, datetime):
+        raise TypeError("expected a date, got a datetime; use local_date() to find its London date")
+
+
+default_calendar = WorkingCalendar()
+
+is_working_day = default_calendar.is_working_day
+is_bank_holiday = default_calendar.is_bank_holiday
+next_working_day = default_calendar.next_working_day
+previous_working_day = default_calendar.previous_working_day
+add_working_days = default_calendar.add_working_days
+local_date = default_calendar.local_date
+received_on = default_calendar.received_on
+deadline = default_calendar.deadline
+end_of_previous_working_day = default_calendar.end_of_previous_working_day
+working_time_between = default_calendar.working_time_between
