@@ -1,11 +1,12 @@
 """Each service's own database: SQLite by default, PostgreSQL by URL; Alembic migrations."""
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import DateTime, Dialect, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -42,3 +43,20 @@ def alembic_config(migrations: Path, url: str) -> Config:
 async def migrate(migrations: Path, url: str) -> None:
     """Bring the schema to the newest revision (Alembic runs its own loop in a thread)."""
     await asyncio.to_thread(command.upgrade, alembic_config(migrations, url), "head")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back aware (SQLite forgets the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("refusing to store a timestamp without a UTC offset")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

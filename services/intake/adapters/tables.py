@@ -1,5 +1,6 @@
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, LargeBinary, MetaData, String, Table, Text
 
+from shared.db import UtcDateTime
 from shared.outbox import outbox_table
 
 metadata = MetaData()
@@ -8,7 +9,7 @@ raw_messages = Table(
     "raw_messages",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
     Column("recipient", String(320), nullable=False),
     Column("raw", LargeBinary, nullable=False),
     Column("case_id", String(36), nullable=True),
@@ -25,7 +26,7 @@ cases = Table(
     Column("priority", String(20), nullable=True),
     Column("flags", JSON, nullable=False),
     Column("reasons", JSON, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
     Column("contact_email", String(320), nullable=True),
     Column("subject", Text, nullable=True),
     Column("body", Text, nullable=False),

@@ -1,5 +1,6 @@
-from sqlalchemy import Column, DateTime, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table
 
+from shared.db import UtcDateTime
 from shared.outbox import outbox_table
 
 metadata = MetaData()
@@ -14,7 +15,7 @@ deliveries = Table(
     Column("channel", String(10), nullable=False),
     Column("status", String(20), nullable=False),
     Column("provider_ref", String(200), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -1,5 +1,6 @@
-from sqlalchemy import Column, DateTime, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table
 
+from shared.db import UtcDateTime
 from shared.outbox import outbox_table
 
 metadata = MetaData()
@@ -11,7 +12,7 @@ bookings_to_make = Table(
     Column("case_id", String(36), primary_key=True),
     Column("reference", String(32), nullable=False),
     Column("priority", String(20), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
     Column("status", String(20), nullable=False),
 )
 

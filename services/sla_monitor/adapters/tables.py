@@ -1,5 +1,6 @@
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import Column, MetaData, String, Table, Text
 
+from shared.db import UtcDateTime
 from shared.outbox import outbox_table
 
 metadata = MetaData()
@@ -17,11 +18,11 @@ clocks = Table(
     Column("subject_type", String(20), nullable=False),
     Column("subject_id", String(36), nullable=False, index=True),
     Column("reference", String(32), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("deadline", DateTime(timezone=True), nullable=False, index=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False, index=True),
     Column("state", String(20), nullable=False, index=True),
-    Column("stopped_at", DateTime(timezone=True), nullable=True),
-    Column("breached_at", DateTime(timezone=True), nullable=True),
+    Column("stopped_at", UtcDateTime, nullable=True),
+    Column("breached_at", UtcDateTime, nullable=True),
 )
 
 outbox = outbox_table(metadata)

@@ -1,0 +1,51 @@
+"""The landlord's and the law's service standards, as versioned data (DESIGN §4)."""
+
+from shared.standards.loader import (
+    DEFAULT_DIRECTORY,
+    Problem,
+    StandardsError,
+    clocks_in_force,
+    clocks_started_by,
+    load_all,
+    load_pack,
+)
+from shared.standards.models import (
+    ApplicableClock,
+    ClockDefinition,
+    EventConditions,
+    EventFacts,
+    EventMatch,
+    Extension,
+    PackKind,
+    PackVersion,
+    Source,
+    StandardInForce,
+    StandardsBook,
+    StandardsPack,
+    Subject,
+    Target,
+)
+
+__all__ = [
+    "DEFAULT_DIRECTORY",
+    "ApplicableClock",
+    "ClockDefinition",
+    "EventConditions",
+    "EventFacts",
+    "EventMatch",
+    "Extension",
+    "PackKind",
+    "PackVersion",
+    "Problem",
+    "Source",
+    "StandardInForce",
+    "StandardsBook",
+    "StandardsError",
+    "StandardsPack",
+    "Subject",
+    "Target",
+    "clocks_in_force",
+    "clocks_started_by",
+    "load_all",
+    "load_pack",
+]

@@ -1,0 +1,142 @@
+"""The thinnest real path through all four services, driven only through their doors:
+SMTP and HTTP in; Kafka, HTTP and the outbox folder out."""
+
+import asyncio
+import smtplib
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import httpx
+import pytest
+
+from shared.topics import Topic
+from tests.e2e.system import STAFF_TOKEN, System, running_system
+from tests.kafka_reader import TopicReader, event_is
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def system(kafka_bootstrap, tmp_path_factory):
+    with running_system(kafka_bootstrap, tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+def send_mail(system: System, to: str, subject: str, body: str) -> str:
+    """Send over SMTP; return the case reference from the server's 250 reply."""
+    mail = EmailMessage()
+    mail["From"] = "tenant.e2e@example.org"
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail.set_content(body)
+    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.mail("tenant.e2e@example.org")
+        smtp.rcpt(to)
+        code, reply = smtp.data(mail.as_bytes())
+    assert code == 250, reply
+    return reply.decode().rsplit(" ", 1)[-1]
+
+
+async def eventually(check, timeout: float = 20):  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(0.2)
+    return result
+
+
+async def test_an_email_becomes_a_case_an_acknowledgement_and_a_running_clock(
+    system: System, kafka_bootstrap: str
+):
+    reference = send_mail(
+        system, "repairs_reporting@hexagon.org.uk", "Kitchen", "There is a smell of gas in the kitchen."
+    )
+    assert reference.startswith("HX-")
+
+    async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
+        opened = await cases.wait_for(event_is("case.opened", reference=reference), timeout=30)
+    case = opened.json()
+    assert opened.key == case["case_id"].encode()
+    assert case["mailbox"] == "repairs"
+    assert case["kind"] == "repair_request"
+    assert case["priority"] == "emergency"
+    assert {"rule": "emergency-repair", "words": ["smell of gas"]} in case["reasons"]
+
+    ack = system.outbox_dir / f"{case['case_id']}_acknowledgement.eml"
+    await eventually(lambda: asyncio.sleep(0, ack.exists()))
+    text = ack.read_text()
+    assert case["reference"] in text
+    assert "within 3 working days" in text
+
+    async def clock():
+        response = httpx.get(system.url("sla_monitor", "/clocks"), params={"subject_id": case["case_id"]})
+        return [c for c in response.json() if c["definition"] == "email_reply_repairs"]
+
+    reply_clock = (await eventually(clock))[0]
+    assert reply_clock["state"] == "running"
+    assert datetime.fromisoformat(reply_clock["deadline"]) > datetime.now(UTC)
+
+    async def booking():
+        response = httpx.get(system.url("scheduler", "/bookings-to-make"))
+        return [b for b in response.json() if b["case_id"] == case["case_id"]]
+
+    assert (await eventually(booking))[0]["priority"] == "emergency"
+
+
+async def test_a_letter_logged_30_days_late_is_breached_within_seconds(
+    system: System, kafka_bootstrap: str
+):
+    received = datetime.now(UTC) - timedelta(days=30)
+    response = httpx.post(
+        system.url("intake", "/staff/letters"),
+        json={"received_at": received.isoformat(), "text": "Please fix my garden fence."},
+        headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+    )
+    assert response.status_code == 201, response.text
+    case_id = response.json()["case_id"]
+
+    async with TopicReader(kafka_bootstrap, Topic.SLA_BREACHES) as breaches:
+        breach = (
+            await breaches.wait_for(event_is("sla.breached", subject_id=case_id), timeout=15)
+        )
+    event = breach.json()
+    assert breach.key == case_id.encode()
+    assert event["clock"] == "letter_reply"
+    assert event["obligation"] == "internal"
+    assert datetime.fromisoformat(event["deadline"]) < datetime.now(UTC)
+    assert event["reference"] == response.json()["reference"]
+
+
+async def test_the_staff_api_refuses_without_a_token(system: System):
+    body = {"received_at": datetime.now(UTC).isoformat(), "text": "hello"}
+    assert httpx.post(system.url("intake", "/staff/letters"), json=body).status_code == 401
+    wrong = {"Authorization": "Bearer not-a-token"}
+    assert httpx.post(system.url("intake", "/staff/letters"), json=body, headers=wrong).status_code == 403
+
+
+async def test_unknown_recipients_are_refused_at_rcpt(system: System):
+    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.mail("tenant.e2e@example.org")
+        code, _ = smtp.rcpt("nobody@hexagon.org.uk")
+    assert code == 550
+
+
+async def test_a_poison_message_lands_on_the_dead_letter_topic_with_its_reason(
+    system: System, kafka_bootstrap: str
+):
+    from aiokafka import AIOKafkaProducer
+
+    marker = f"poison-{datetime.now(UTC).timestamp()}".encode()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(Topic.NOTIFICATIONS_REQUESTED, b"{not json " + marker, key=marker)
+    finally:
+        await producer.stop()
+
+    async with TopicReader(kafka_bootstrap, Topic.DLQ_NOTIFIER) as dead:
+        letter = await dead.wait_for(lambda s: s.key == marker, timeout=20)
+    assert letter.headers["dlq_topic"] == Topic.NOTIFICATIONS_REQUESTED
+    assert letter.headers["dlq_reason"].startswith("unreadable event")
+    assert marker in letter.value

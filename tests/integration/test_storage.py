@@ -1,0 +1,230 @@
+"""Every service's storage on both databases it supports: SQLite (the default) and PostgreSQL.
+
+The migrations must build exactly the tables the code declares, be safe to run again, and
+leave nothing for Alembic's autogenerate to find: a table changed without a migration fails
+here. The transactional outbox is checked on both databases too.
+"""
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import make_engine, migrate, session_factory
+from shared.events import parse_event
+from shared.events.cases import CaseKind, CaseOpened, Channel
+from shared.outbox import Outbox
+from shared.topics import Topic
+
+SERVICES = ("intake", "scheduler", "notifier", "sla_monitor")
+
+
+def _has_storage(service: str) -> bool:
+    """Whether the service declares its tables yet (services gain them as they are built)."""
+    return all(
+        importlib.util.find_spec(f"services.{service}.{module}") is not None
+        for module in ("bootstrap", "adapters.tables")
+    )
+
+
+# Imported inside the tests, so that one service's broken module fails only its own tests.
+SERVICES_WITH_STORAGE = [service for service in SERVICES if _has_storage(service)]
+
+BACKENDS = [
+    pytest.param("sqlite"),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+
+
+@dataclass(frozen=True)
+class Storage:
+    migrations: Path
+    metadata: MetaData
+
+
+def storage_of(service: str) -> Storage:
+    bootstrap = importlib.import_module(f"services.{service}.bootstrap")
+    tables = importlib.import_module(f"services.{service}.adapters.tables")
+    return Storage(migrations=bootstrap.MIGRATIONS, metadata=tables.metadata)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or a brand-new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+    return request.getfixturevalue("fresh_postgres_database")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    return set(names) - {"alembic_version"}
+
+
+async def schema_differences(engine: AsyncEngine, metadata: MetaData) -> list[object]:
+    def compare(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "render_as_batch": connection.dialect.name == "sqlite"},
+        )
+        return [
+            difference
+            for difference in compare_metadata(context, metadata)
+            if not _is_version_table(difference)
+        ]
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
+def _is_version_table(difference: object) -> bool:
+    return (
+        isinstance(difference, tuple)
+        and difference[0] == "remove_table"
+        and difference[1].name == "alembic_version"
+    )
+
+
+# --- migrations ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES_WITH_STORAGE)
+async def test_migrations_create_every_declared_table(
+    service: str, database_url: str, engine: AsyncEngine
+) -> None:
+    storage = storage_of(service)
+
+    await migrate(storage.migrations, database_url)
+
+    assert await table_names(engine) == set(storage.metadata.tables)
+
+
+@pytest.mark.parametrize("service", SERVICES_WITH_STORAGE)
+async def test_migrating_twice_is_harmless(
+    service: str, database_url: str, engine: AsyncEngine
+) -> None:
+    storage = storage_of(service)
+
+    await migrate(storage.migrations, database_url)
+    await migrate(storage.migrations, database_url)
+
+    assert await table_names(engine) == set(storage.metadata.tables)
+    async with engine.connect() as connection:
+        versions = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).all()
+    assert len(versions) == 1
+
+
+@pytest.mark.parametrize("service", SERVICES_WITH_STORAGE)
+async def test_migrations_match_the_declared_tables(
+    service: str, database_url: str, engine: AsyncEngine
+) -> None:
+    """Alembic's autogenerate finds nothing to do: no table was changed without a migration."""
+    storage = storage_of(service)
+
+    await migrate(storage.migrations, database_url)
+
+    differences = await schema_differences(engine, storage.metadata)
+    assert differences == [], (
+        f"services/{service}/adapters/tables.py and its migrations disagree; write a migration "
+        f"(alembic revision --autogenerate). Differences: {differences}"
+    )
+
+
+# --- the transactional outbox --------------------------------------------------------
+
+
+def case_opened(case_id: str, reference: str) -> CaseOpened:
+    return CaseOpened(
+        correlation_id=f"test-{reference}",
+        case_id=case_id,
+        reference=reference,
+        channel=Channel.EMAIL,
+        kind=CaseKind.GENERAL_ENQUIRY,
+        received_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+    )
+
+
+class Recorder:
+    """A publish function that remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes, bytes, dict[str, str]]] = []
+
+    async def __call__(self, topic: str, payload: bytes, key: bytes, headers: dict[str, str]) -> None:
+        self.published.append((topic, payload, key, headers))
+
+
+@pytest.fixture
+async def outbox_table(database_url: str) -> Table:
+    """The intake service's migrated outbox table (every service's outbox is the same table)."""
+    storage = storage_of("intake")
+    await migrate(storage.migrations, database_url)
+    return storage.metadata.tables["outbox"]
+
+
+async def test_outbox_relays_committed_events_once_in_order(
+    engine: AsyncEngine, outbox_table: Table
+) -> None:
+    sessions = session_factory(engine)
+    recorder = Recorder()
+    outbox = Outbox(outbox_table, sessions, recorder)
+    first = case_opened(str(uuid4()), "DS-000001")
+    second = case_opened(str(uuid4()), "DS-000002")
+
+    async with sessions() as session:
+        await outbox.add(session, Topic.CASES, first, second)
+        await session.commit()
+
+    assert await outbox.relay_pending() == 2
+    assert [
+        (topic, parse_event(payload), key, headers)
+        for topic, payload, key, headers in recorder.published
+    ] == [
+        (
+            str(Topic.CASES),
+            event,
+            event.case_id.encode(),
+            {"event_type": "case.opened", "event_id": str(event.event_id)},
+        )
+        for event in (first, second)
+    ]
+
+    assert await outbox.relay_pending() == 0
+    assert len(recorder.published) == 2
+    async with sessions() as session:
+        published_at = (await session.execute(select(outbox_table.c.published_at))).scalars().all()
+    assert len(published_at) == 2
+    assert all(moment is not None for moment in published_at)
+
+
+async def test_outbox_relays_nothing_from_a_rolled_back_transaction(
+    engine: AsyncEngine, outbox_table: Table
+) -> None:
+    sessions = session_factory(engine)
+    recorder = Recorder()
+    outbox = Outbox(outbox_table, sessions, recorder)
+
+    async with sessions() as session:
+        await outbox.add(session, Topic.CASES, case_opened(str(uuid4()), "DS-000003"))
+        await session.rollback()
+
+    assert await outbox.relay_pending() == 0
+    assert recorder.published == []
