@@ -6,7 +6,7 @@
 #         (apt-get, non-interactive; needs root), creates the cluster on first use and
 #         starts it; idempotent; returns once pg_isready answers.
 # down    stops the cluster (pg_ctl stop -m fast); its data is kept for the next `up`.
-# status  exit 0 and "running" when the cluster answers, exit 3 otherwise.
+# status  exit 0 (and the URL on stdout) when the cluster answers, exit 3 otherwise.
 # url     prints the SQLAlchemy URL of the admin database:
 #         postgresql+asyncpg://doorstep:doorstep@127.0.0.1:55432/postgres
 #

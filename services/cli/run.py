@@ -17,6 +17,9 @@ SERVICES = {"intake": 8081, "scheduler": 8082, "notifier": 8083, "sla_monitor": 
 
 
 def main() -> int:
+    # Ctrl-C and a polite kill both stop everything, children first, then the broker.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     if kafka.script("up") != 0:
         return 1
     env = {**os.environ}
@@ -26,7 +29,6 @@ def main() -> int:
         if not _all_ready(children):
             return 1
         _print_welcome(env["INTAKE_STAFF_TOKENS"].split(",")[0])
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
         print("doorstep: a service stopped; stopping the rest", file=sys.stderr)
@@ -36,6 +38,10 @@ def main() -> int:
     finally:
         _stop(children)
         kafka.script("down")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _start(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -99,7 +99,8 @@ def _duplicate_pack_ids(packs: list[tuple[Path, StandardsPack]]) -> Iterator[Pro
     for path, pack in packs:
         if pack.id in first_file:
             line = _TomlLines(path.read_text(encoding="utf-8")).line_of(("id",))
-            yield Problem(path, line, "id", f"pack id '{pack.id}' is already used by {first_file[pack.id].name}")
+            message = f"pack id '{pack.id}' is already used by {first_file[pack.id].name}"
+            yield Problem(path, line, "id", message)
         else:
             first_file[pack.id] = path
 

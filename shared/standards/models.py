@@ -112,7 +112,9 @@ class EventMatch(EventConditions):
     def _exceptions_say_something(self) -> EventMatch:
         for index, exception in enumerate(self.unless):
             if exception.is_empty():
-                raise InconsistentPack(("unless", index), "an 'unless' with no condition rules out every event")
+                raise InconsistentPack(
+                    ("unless", index), "an 'unless' with no condition rules out every event"
+                )
         return self
 
     def matches(self, facts: EventFacts) -> bool:
@@ -160,7 +162,8 @@ class Extension(_Frozen):
     @model_validator(mode="after")
     def _amount_and_unit_together(self) -> Extension:
         if (self.amount is None) != (self.unit is None):
-            raise InconsistentPack(("unit" if self.unit is None else "amount",), "amount and unit go together")
+            missing = "unit" if self.unit is None else "amount"
+            raise InconsistentPack((missing,), "amount and unit go together")
         if self.unit is Unit.BEFORE_PREVIOUS_WORKING_DAY:
             raise InconsistentPack(("unit",), f"an extension cannot be '{self.unit}'")
         return self
@@ -243,10 +246,14 @@ class PackVersion(_Frozen):
         seen: set[str] = set()
         for index, clock in enumerate(self.clocks):
             if clock.id in seen:
-                raise InconsistentPack(("clocks", index, "id"), f"clock id '{clock.id}' is used twice in this version")
+                raise InconsistentPack(
+                    ("clocks", index, "id"), f"clock id '{clock.id}' is used twice in this version"
+                )
             seen.add(clock.id)
         if self.withdraws and not self.builds_on_previous:
-            raise InconsistentPack(("withdraws",), "only a version that builds_on_previous can withdraw clocks")
+            raise InconsistentPack(
+                ("withdraws",), "only a version that builds_on_previous can withdraw clocks"
+            )
         return self
 
 
@@ -288,7 +295,9 @@ class StandardsPack(_Frozen):
                     f"{later.effective_from} is not after the previous version's {earlier.effective_from}",
                 )
         if self.versions[0].builds_on_previous:
-            raise InconsistentPack(("versions", 0, "builds_on_previous"), "the first version has nothing to build on")
+            raise InconsistentPack(
+                ("versions", 0, "builds_on_previous"), "the first version has nothing to build on"
+            )
         self._check_versions_resolve()
         return self
 
@@ -316,9 +325,8 @@ class StandardsPack(_Frozen):
         inherited: dict[str, ClockDefinition] = {}
         for version in self.versions:
             inherited = _resolve(version, inherited)
-            resolved.append(
-                StandardInForce(self.id, self.title, self.kind, version.effective_from, tuple(inherited.values()))
-            )
+            clocks = tuple(inherited.values())
+            resolved.append(StandardInForce(self.id, self.title, self.kind, version.effective_from, clocks))
         return tuple(resolved)
 
     def standard_on(self, day: date) -> StandardInForce | None:
