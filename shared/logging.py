@@ -45,7 +45,11 @@ SAFE_FIELDS = frozenset(
 )
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()-]{7,}\d(?![\w-])")
+# A national number (leading 0) or an international one (leading +), 10 to 13 digits,
+# spaced or not; dates, times, ids and Kafka offsets do not start that way.
+_PHONE = re.compile(
+    r"(?<![\w+-])(?:(?:\+\d{1,3}[\s-]?(?:\(0\)\s?)?|0)\d|\(0\d{2,4}\)\s?\d)(?:[\s-]?\d){5,11}(?![\w-])"
+)
 
 
 def scrub(text: str) -> str:

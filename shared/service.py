@@ -95,7 +95,7 @@ def http_app(runtime: Runtime, title: str, description: str) -> FastAPI:
     async def asyncapi() -> Response:
         """This service's Kafka API, generated from its subscribers and publishers."""
         spec = AsyncAPI(runtime.broker, title=title, description=description)
-        return Response(spec.to_json(), media_type="application/json")
+        return Response(spec.to_specification().to_json(), media_type="application/json")
 
     return app
 

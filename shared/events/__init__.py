@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from shared.events.cases import CaseClosed, CaseOpened, CaseReplied
 from shared.events.envelope import Event, stable_event_id, utcnow
@@ -46,11 +47,18 @@ def parse_event(raw: bytes | str) -> AnyEvent:
 
 
 def _describe(error: ValidationError) -> str:
+    """What is wrong, by field, without echoing any value (it may be personal data)."""
     problems = (
-        f"{'.'.join(str(p) for p in e['loc']) or '<message>'}: {e['msg']}"
+        f"{'.'.join(str(p) for p in e['loc']) or '<message>'}: {_message(e)}"
         for e in error.errors(include_input=False, include_url=False)
     )
     return "; ".join(problems)
+
+
+def _message(error: ErrorDetails) -> str:
+    if error["type"] == "union_tag_invalid":
+        return f"unknown event_type; expected one of {', '.join(sorted(EVENT_TYPES))}"
+    return error["msg"]
 
 
 def serialize(event: Event) -> bytes:

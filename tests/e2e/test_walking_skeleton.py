@@ -140,3 +140,25 @@ async def test_a_poison_message_lands_on_the_dead_letter_topic_with_its_reason(
     assert letter.headers["dlq_topic"] == Topic.NOTIFICATIONS_REQUESTED
     assert letter.headers["dlq_reason"].startswith("unreadable event")
     assert marker in letter.value
+
+
+@pytest.mark.parametrize("service", ["intake", "scheduler", "notifier", "sla_monitor"])
+async def test_every_service_publishes_its_doors(system: System, service: str):
+    assert httpx.get(system.url(service, "/healthz")).json() == {"status": "alive"}
+    ready = httpx.get(system.url(service, "/readyz"))
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "broker": "ok"}
+    openapi = httpx.get(system.url(service, "/openapi.json")).json()
+    assert {"/healthz", "/readyz"} <= set(openapi["paths"])
+    asyncapi = httpx.get(system.url(service, "/asyncapi.json"))
+    assert asyncapi.status_code == 200
+    assert asyncapi.json()["asyncapi"].startswith("3.")
+
+
+async def test_the_asyncapi_documents_name_the_topics_each_service_consumes(system: System):
+    def channels(service: str) -> str:
+        return str(httpx.get(system.url(service, "/asyncapi.json")).json()["channels"])
+
+    assert Topic.NOTIFICATIONS_REQUESTED in channels("notifier")
+    assert Topic.CASES in channels("sla_monitor")
+    assert Topic.CASES in channels("scheduler")
