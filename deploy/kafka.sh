@@ -58,8 +58,8 @@ configure() {
       -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$KDIR/data|g" \
       "$HERE/server.properties.in" >"$KDIR/server.properties"
   if [[ ! -f $KDIR/data/meta.properties ]]; then
-    local cluster
-    cluster=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    local cluster  # a Kafka cluster id: 16 random bytes, URL-safe base64 without padding
+    cluster=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
     java_run kafka.tools.StorageTool format --standalone -t "$cluster" \
       -c "$KDIR/server.properties" >>"$LOG" 2>&1 || die "formatting storage failed; see $LOG"
   fi

@@ -107,7 +107,8 @@ async def _handle_with_retries(  # noqa: PLR0913
         except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
             last = type(error).__name__
             log.warning("handler failed", extra={**ids, "attempt": attempt, "reason": last})
-            await asyncio.sleep(0.2 * attempt)
+            if attempt < attempts:
+                await asyncio.sleep(0.2 * attempt)
     await _dead_letter(broker, dead_letters, message, f"handler failed {attempts} times: {last}")
 
 

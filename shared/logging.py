@@ -65,7 +65,8 @@ class JsonFormatter(logging.Formatter):
             "msg": scrub(record.getMessage()),
         }
         for key in SAFE_FIELDS & record.__dict__.keys():
-            entry[key] = scrub(str(record.__dict__[key]))
+            value = record.__dict__[key]
+            entry[key] = value if isinstance(value, int | float) else scrub(str(value))
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
         return json.dumps(entry)

@@ -20,11 +20,11 @@ def describe(key: bytes | None, value: bytes, timestamp_ms: int) -> str:
     at = datetime.fromtimestamp(timestamp_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
     try:
         event = json.loads(value)
-        kind = event.get("event_type", "?")
-    except (ValueError, AttributeError):
+    except ValueError:
         return f"{at}  (not JSON, {len(value)} bytes)  key={_text(key)}"
     if not isinstance(event, dict):
         return f"{at}  (JSON but not an event)  key={_text(key)}"
+    kind = event.get("event_type", "?")
     fields = {k: _shown(k, v) for k, v in event.items() if k not in ENVELOPE}
     body = "  ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, [], {}, ""))
     return f"{at}  {kind:<24} key={_text(key)}  {body}"

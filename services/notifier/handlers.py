@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from jinja2 import TemplateNotFound
+from jinja2 import TemplateError
 from sqlalchemy import select
 
 from shared.events import utcnow
@@ -42,8 +42,9 @@ class Notifier:
             return
         try:
             message = self.templates.email(request.template, request.personalisation)
-        except TemplateNotFound:
-            await self._record_failure(request, f"no template named {request.template}")
+        except TemplateError as error:
+            reason = f"template {request.template} cannot be rendered: {type(error).__name__}"
+            await self._record_failure(request, reason)
             return
         provider_ref = await self.email.send_email(
             request.idempotency_key, request.recipient.email, message

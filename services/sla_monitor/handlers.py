@@ -5,16 +5,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.events import utcnow
 from shared.events.cases import CaseClosed, CaseOpened, CaseReplied
 from shared.service import Runtime
-from shared.standards.models import StandardsBook
+from shared.standards.models import EventFacts, StandardsBook
 from shared.topics import Topic
 from services.sla_monitor.adapters import clock_store
 from services.sla_monitor.domain.clocks import (
+    Clock,
     ClockState,
     breach_event,
     breached,
+    cancelled,
     clocks_for_new_case,
     definition_of,
     facts_of,
@@ -44,14 +48,22 @@ class Monitor:
         stopped_at = event.replied_at if isinstance(event, CaseReplied) else event.closed_at
         async with self.runtime.sessions.begin() as session:
             for clock in await clock_store.for_subject(session, event.case_id):
-                if clock.state is ClockState.MET:
-                    continue
-                if not definition_of(self.book, clock).is_stopped_by(facts):
-                    continue
-                if await clock_store.move(session, stopped(clock, stopped_at), clock.state):
-                    await self.runtime.outbox.add(session, Topic.SLA_OUTCOMES, met_event(clock, stopped_at))
+                await self._progress(session, clock, facts, stopped_at)
         self.runtime.outbox.wake()
         self.deadlines_changed.set()
+
+    async def _progress(
+        self, session: AsyncSession, clock: Clock, facts: EventFacts, at: datetime
+    ) -> None:
+        """Stop a running or breached clock (sla.met), or cancel a running one (no event)."""
+        if clock.state in (ClockState.MET, ClockState.CANCELLED):
+            return
+        definition = definition_of(self.book, clock)
+        if definition.is_stopped_by(facts):
+            if await clock_store.move(session, stopped(clock, at), clock.state):
+                await self.runtime.outbox.add(session, Topic.SLA_OUTCOMES, met_event(clock, at))
+        elif definition.is_cancelled_by(facts) and clock.state is ClockState.RUNNING:
+            await clock_store.move(session, cancelled(clock, at), clock.state)
 
     async def breach_due(self) -> None:
         now = utcnow()

@@ -80,5 +80,6 @@ def _priority(text: str) -> tuple[Priority, Reason]:
 
 
 def _matches(text: str, phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """Phrases found at the start of a word: "leak" finds "leaking", "damp" finds "dampness"."""
     lowered = " ".join(text.lower().split())
-    return tuple(p for p in phrases if re.search(rf"\b{re.escape(p)}\b", lowered))
+    return tuple(p for p in phrases if re.search(rf"\b{re.escape(p)}", lowered))

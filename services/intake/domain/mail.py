@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
+from html.parser import HTMLParser
 
 from shared.events.cases import Mailbox
 
@@ -55,10 +56,35 @@ def _plain_text(message: EmailMessage) -> str:
     if part is None:
         return ""
     try:
-        return part.get_content()
+        content = part.get_content()
     except (LookupError, UnicodeDecodeError):
         payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", errors="replace")
+        content = payload.decode("utf-8", errors="replace")
+    return _html_to_text(content) if part.get_content_subtype() == "html" else content
+
+
+class _TextOfHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self._hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in ("script", "style") and self._hidden > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.chunks.append(data)
+
+
+def _html_to_text(html: str) -> str:
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.chunks).replace("\xa0", " ").split())
 
 
 def _is_automatic(message: EmailMessage) -> bool:

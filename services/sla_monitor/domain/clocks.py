@@ -16,6 +16,7 @@ class ClockState(StrEnum):
     RUNNING = "running"
     BREACHED = "breached"
     MET = "met"
+    CANCELLED = "cancelled"  # ended with no result: the case closed before it mattered
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ def stopped(clock: Clock, at: datetime) -> Clock:
     return replace(clock, state=ClockState.MET, stopped_at=at)
 
 
+def cancelled(clock: Clock, at: datetime) -> Clock:
+    return replace(clock, state=ClockState.CANCELLED, stopped_at=at)
+
+
 def breached(clock: Clock, at: datetime) -> Clock:
     return replace(clock, state=ClockState.BREACHED, breached_at=at)
 
@@ -109,7 +114,10 @@ def met_event(clock: Clock, stopped_at: datetime) -> SlaMet:
         event_id=stable_event_id(clock.id, "met"),
         correlation_id=clock.subject_id,
         stopped_at=stopped_at,
-        working_time_used=default_calendar.working_time_between(clock.started_at, stopped_at),
+        # A stop recorded before the start (a reply dated before the letter) used no time.
+        working_time_used=default_calendar.working_time_between(
+            clock.started_at, max(clock.started_at, stopped_at)
+        ),
         late_by=late_by,
         **_clock_fields(clock),
     )

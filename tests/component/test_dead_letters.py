@@ -1,0 +1,186 @@
+"""What a consumer cannot read or handle goes to its dead-letter topic with the reason,
+and the consumer moves on (DESIGN §3). Shown through the notifier's consumer, which is
+wired by `shared.kafka.subscribe` like every other."""
+
+from pathlib import Path
+
+from faststream.kafka import TestKafkaBroker
+
+from shared.events import parse_event, serialize
+from shared.events.notifications import NotificationFailed, NotificationRequested, Purpose, Recipient
+from shared.service import Runtime
+from shared.topics import Topic
+from services.notifier.app import create_app
+from services.notifier.domain.messages import EmailMessageText, Templates
+from services.notifier.handlers import Notifier
+from tests.component.conftest import ATTEMPTS, record
+
+CASE_ID = "5b0f6a3e-8f0e-4c1e-9d43-1c2b3a4d5e6f"
+TENANT = "jo.tenant@example.org"
+REQUESTED = str(Topic.NOTIFICATIONS_REQUESTED)
+
+
+def request(key: str = "acknowledgement") -> NotificationRequested:
+    return NotificationRequested(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        idempotency_key=f"{CASE_ID}:{key}",
+        purpose=Purpose.ACKNOWLEDGEMENT,
+        template="acknowledgement",
+        recipient=Recipient(email=TENANT),
+        personalisation={"reference": "HX-ABCD2345", "mailbox": "repairs"},
+    )
+
+
+def sent_files(outbox_dir: Path) -> list[Path]:
+    return sorted(outbox_dir.glob("*.eml")) if outbox_dir.exists() else []
+
+
+async def test_poison_bytes_are_dead_lettered_with_their_reason(notifier_runtime: Runtime):
+    create_app(notifier_runtime)
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await broker.publish(b"{not json at all", REQUESTED, key=b"poison-1")
+
+    [letter] = dead.records
+    assert letter.body == b"{not json at all"  # the message itself, for someone to look at
+    assert letter.key == b"poison-1"
+    assert letter.headers["dlq_topic"] == REQUESTED
+    assert letter.headers["dlq_reason"].startswith("unreadable event: ")
+    assert "Invalid JSON" in letter.headers["dlq_reason"]
+    assert letter.headers["dlq_partition"].isdigit()
+    assert letter.headers["dlq_offset"].isdigit()
+
+
+async def test_an_unknown_event_type_is_dead_lettered(notifier_runtime: Runtime):
+    create_app(notifier_runtime)
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+    unknown = serialize(request()).replace(b'"notification.requested"', b'"notification.exploded"')
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await broker.publish(unknown, REQUESTED, key=CASE_ID.encode())
+
+    [letter] = dead.records
+    assert letter.body == unknown
+    assert letter.headers["dlq_topic"] == REQUESTED
+    assert "event_type" in letter.headers["dlq_reason"]
+
+
+async def test_a_known_event_the_consumer_does_not_want_is_skipped_not_dead_lettered(
+    notifier_runtime: Runtime, outbox_dir: Path
+):
+    create_app(notifier_runtime)
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+    other = NotificationFailed(
+        correlation_id=CASE_ID, case_id=CASE_ID, idempotency_key="k", reason="r", retryable=False
+    )
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await broker.publish(serialize(other), REQUESTED, key=CASE_ID.encode())
+
+    assert dead.records == []
+    assert sent_files(outbox_dir) == []
+
+
+async def test_the_consumer_keeps_working_after_poison(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await broker.publish(b"\xff\xfe garbage", REQUESTED, key=b"poison-2")
+        await broker.publish(b'{"event_type": "notification.exploded"}', REQUESTED, key=b"poison-3")
+        good = request()
+        await broker.publish(serialize(good), REQUESTED, key=good.key())
+
+    assert [letter.key for letter in dead.records] == [b"poison-2", b"poison-3"]
+    [eml] = sent_files(outbox_dir)
+    assert TENANT in eml.read_text()
+
+
+class AlwaysDown:
+    """An email transport that refuses every message."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str:
+        self.calls += 1
+        raise ConnectionRefusedError(f"relay refused mail for {to}")
+
+
+class RefusesOne(AlwaysDown):
+    """Refuses every message with one idempotency key, accepts the rest."""
+
+    def __init__(self, refused_key: str) -> None:
+        super().__init__()
+        self.refused_key = refused_key
+
+    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str:
+        self.calls += 1
+        if key == self.refused_key:
+            raise ConnectionRefusedError("relay refused the message")
+        return "relay:accepted"
+
+
+class DownOnce(AlwaysDown):
+    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise TimeoutError("relay timed out")
+        return "relay:accepted"
+
+
+async def test_a_handler_that_always_fails_is_dead_lettered_after_its_attempts(notifier_runtime: Runtime):
+    transport = AlwaysDown()
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport))
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    failing = request()
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await broker.publish(serialize(failing), REQUESTED, key=failing.key())
+        await notifier_runtime.outbox.relay_pending()
+
+    assert transport.calls == ATTEMPTS
+    [letter] = dead.records
+    assert letter.body == serialize(failing)
+    assert letter.key == CASE_ID.encode()
+    reason = letter.headers["dlq_reason"]
+    assert reason == f"handler failed {ATTEMPTS} times: ConnectionRefusedError"
+    assert TENANT not in reason  # the exception's text, which names the tenant, stays out
+    assert outcomes.records == []
+
+
+async def test_a_handler_that_fails_once_is_retried_and_not_dead_lettered(
+    notifier_runtime: Runtime,
+):
+    transport = DownOnce()
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport))
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        good = request()
+        await broker.publish(serialize(good), REQUESTED, key=good.key())
+        await notifier_runtime.outbox.relay_pending()
+
+    assert transport.calls == 2
+    assert dead.records == []
+    assert [r.headers["event_type"] for r in outcomes.records] == ["notification.sent"]
+
+
+async def test_the_consumer_keeps_working_after_a_dead_lettered_failure(notifier_runtime: Runtime):
+    transport = RefusesOne(f"{CASE_ID}:first")
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport))
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    first, second = request("first"), request("second")
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await broker.publish(serialize(first), REQUESTED, key=first.key())
+        await broker.publish(serialize(second), REQUESTED, key=second.key())
+        await notifier_runtime.outbox.relay_pending()
+
+    assert [r.body for r in dead.records] == [serialize(first)]
+    [sent] = outcomes.records
+    assert parse_event(sent.body).idempotency_key == second.idempotency_key

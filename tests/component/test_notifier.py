@@ -1,0 +1,173 @@
+"""The notifier on the in-memory broker: a request becomes one message and one outcome."""
+
+import json
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from faststream.kafka import TestKafkaBroker
+from sqlalchemy import select
+
+from shared.events import parse_event, serialize
+from shared.events.notifications import NotificationRequested, Purpose, Recipient
+from shared.service import Runtime
+from shared.topics import Topic
+from services.notifier.adapters.tables import deliveries
+from services.notifier.app import create_app
+from tests.component.conftest import record
+
+CASE_ID = "5b0f6a3e-8f0e-4c1e-9d43-1c2b3a4d5e6f"
+TENANT = "jo.tenant@example.org"
+
+
+def request(**changes: object) -> NotificationRequested:
+    fields: dict[str, object] = {
+        "correlation_id": CASE_ID,
+        "case_id": CASE_ID,
+        "idempotency_key": f"{CASE_ID}:acknowledgement",
+        "purpose": Purpose.ACKNOWLEDGEMENT,
+        "template": "acknowledgement",
+        "recipient": Recipient(email=TENANT),
+        "personalisation": {"reference": "HX-ABCD2345", "mailbox": "repairs"},
+    }
+    fields.update(changes)
+    return NotificationRequested(**fields)  # type: ignore[arg-type]
+
+
+async def send(broker, event: NotificationRequested) -> None:  # type: ignore[no-untyped-def]
+    await broker.publish(serialize(event), str(Topic.NOTIFICATIONS_REQUESTED), key=event.key())
+
+
+async def delivery_rows(runtime: Runtime) -> list[dict[str, object]]:
+    async with runtime.sessions() as session:
+        return [dict(row._mapping) for row in await session.execute(select(deliveries))]
+
+
+async def test_a_request_is_sent_once_recorded_and_reported(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    wanted = request()
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, wanted)
+        assert await notifier_runtime.outbox.relay_pending() == 1
+
+    [eml] = list(outbox_dir.glob("*.eml"))
+    mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert mail["To"] == TENANT
+    assert "HX-ABCD2345" in mail["Subject"]
+    assert "within 3 working days" in mail.get_content()
+    assert mail["X-Doorstep-Key"] == wanted.idempotency_key
+
+    [row] = await delivery_rows(notifier_runtime)
+    assert row["status"] == "sent"
+    assert row["case_id"] == CASE_ID
+    assert row["provider_ref"] == f"file:{eml.name}"
+
+    [outcome] = outcomes.records
+    sent = parse_event(outcome.body)
+    assert sent.event_type == "notification.sent"
+    assert sent.idempotency_key == wanted.idempotency_key
+    assert sent.correlation_id == wanted.correlation_id
+    assert sent.provider_ref == row["provider_ref"]
+    assert outcome.key == CASE_ID.encode()
+    assert outcome.headers["event_type"] == "notification.sent"
+    assert outcome.headers["event_id"] == str(sent.event_id)
+
+
+async def test_the_same_request_twice_sends_once(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request())
+        await send(broker, request())  # a new event id, the same idempotency key
+        await notifier_runtime.outbox.relay_pending()
+
+    assert len(list(outbox_dir.glob("*.eml"))) == 1
+    assert len(await delivery_rows(notifier_runtime)) == 1
+    assert len(outcomes.records) == 1
+
+
+async def test_a_redelivered_request_sends_once(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    once = request()
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, once)
+        await notifier_runtime.outbox.relay_pending()
+        await send(broker, once)  # the same record again, as after a rebalance
+        assert await notifier_runtime.outbox.relay_pending() == 0
+
+    assert len(list(outbox_dir.glob("*.eml"))) == 1
+    assert len(outcomes.records) == 1
+
+
+async def test_different_requests_for_one_case_are_each_sent(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request(idempotency_key=f"{CASE_ID}:acknowledgement"))
+        await send(broker, request(idempotency_key=f"{CASE_ID}:acknowledgement-2"))
+
+    assert len(list(outbox_dir.glob("*.eml"))) == 2
+
+
+async def test_an_unknown_template_fails_without_sending(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request(template="no_such_template"))
+        await notifier_runtime.outbox.relay_pending()
+
+    assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
+    [row] = await delivery_rows(notifier_runtime)
+    assert row["status"] == "failed"
+    [outcome] = outcomes.records
+    failed = parse_event(outcome.body)
+    assert failed.event_type == "notification.failed"
+    assert failed.retryable is False
+    assert "no_such_template" in failed.reason
+
+
+async def test_a_template_with_a_missing_value_fails_without_sending(notifier_runtime: Runtime, outbox_dir: Path):
+    """The acknowledgement needs a reference; a request without one is not retried forever."""
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request(personalisation={"mailbox": "repairs"}))
+        await notifier_runtime.outbox.relay_pending()
+
+    assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
+    assert [parse_event(r.body).event_type for r in outcomes.records] == ["notification.failed"]
+    assert dead.records == []
+
+
+async def test_a_recipient_without_an_email_address_fails_without_sending(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request(recipient=Recipient(phone="07700 900123")))
+        await notifier_runtime.outbox.relay_pending()
+
+    assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
+    [outcome] = outcomes.records
+    assert parse_event(outcome.body).event_type == "notification.failed"
+    assert "07700" not in json.loads(outcome.body)["reason"]
+
+
+async def test_outcomes_wait_in_the_outbox_until_relayed(notifier_runtime: Runtime):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request())
+        assert outcomes.records == []
+        await notifier_runtime.outbox.relay_pending()
+        assert len(outcomes.records) == 1
+        assert await notifier_runtime.outbox.relay_pending() == 0
+    assert len(outcomes.records) == 1
