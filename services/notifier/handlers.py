@@ -63,7 +63,9 @@ class Notifier:
         sent = NotificationSent(
             correlation_id=request.correlation_id,
             case_id=request.case_id,
+            appointment_id=request.appointment_id,
             idempotency_key=request.idempotency_key,
+            purpose=request.purpose,
             channel=NotificationChannel.EMAIL,
             provider_ref=provider_ref,
         )
@@ -73,7 +75,9 @@ class Notifier:
         failed = NotificationFailed(
             correlation_id=request.correlation_id,
             case_id=request.case_id,
+            appointment_id=request.appointment_id,
             idempotency_key=request.idempotency_key,
+            purpose=request.purpose,
             reason=reason,
             retryable=False,
         )

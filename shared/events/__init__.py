@@ -5,7 +5,30 @@ from typing import Annotated
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.events.cases import CaseClosed, CaseOpened, CaseReplied
+from shared.events.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCompleted,
+    AppointmentNoAccess,
+    WorksOrderCancelled,
+    WorksOrderRaised,
+)
+from shared.events.cases import (
+    CallbackMade,
+    CallbackRequested,
+    CaseClosed,
+    CaseFlagged,
+    CaseOpened,
+    CaseReplied,
+    ComplaintAcknowledged,
+    ComplaintEscalated,
+    ComplaintResponded,
+    ExtensionAgreed,
+    HazardInvestigated,
+    HazardMadeSafe,
+    WorksStarted,
+)
+from shared.events.compliance import CertificateRecorded
 from shared.events.envelope import Event, stable_event_id, utcnow
 from shared.events.notifications import (
     NotificationFailed,
@@ -18,6 +41,23 @@ AnyEvent = Annotated[
     CaseOpened
     | CaseReplied
     | CaseClosed
+    | CaseFlagged
+    | CallbackRequested
+    | CallbackMade
+    | ComplaintAcknowledged
+    | ComplaintResponded
+    | ComplaintEscalated
+    | ExtensionAgreed
+    | HazardInvestigated
+    | HazardMadeSafe
+    | WorksStarted
+    | AppointmentBooked
+    | AppointmentCancelled
+    | AppointmentNoAccess
+    | AppointmentCompleted
+    | WorksOrderRaised
+    | WorksOrderCancelled
+    | CertificateRecorded
     | NotificationRequested
     | NotificationSent
     | NotificationFailed

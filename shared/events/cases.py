@@ -77,3 +77,92 @@ class CaseClosed(Event):
     case_id: str
     reference: str
     closed_at: AwareDatetime
+
+
+class CaseFlagged(Event):
+    """Something learned after the case opened: damp and mould, an emergency hazard, ..."""
+
+    event_type: Literal["case.flagged"] = "case.flagged"
+    case_id: str
+    reference: str
+    flag: str
+    flagged_at: AwareDatetime
+
+
+class CallbackRequested(Event):
+    event_type: Literal["callback.requested"] = "callback.requested"
+    case_id: str
+    reference: str
+    requested_at: AwareDatetime
+    priority: Priority | None = None
+
+
+class CallbackMade(Event):
+    event_type: Literal["callback.made"] = "callback.made"
+    case_id: str
+    reference: str
+    made_at: AwareDatetime
+
+
+class ComplaintStage(StrEnum):
+    STAGE_1 = "1"
+    STAGE_2 = "2"
+
+
+class ComplaintAcknowledged(Event):
+    event_type: Literal["complaint.acknowledged"] = "complaint.acknowledged"
+    case_id: str
+    reference: str
+    stage: ComplaintStage
+    acknowledged_at: AwareDatetime
+
+
+class ComplaintResponded(Event):
+    event_type: Literal["complaint.responded"] = "complaint.responded"
+    case_id: str
+    reference: str
+    stage: ComplaintStage
+    responded_at: AwareDatetime
+
+
+class ComplaintEscalated(Event):
+    """The tenant asked for Stage 2."""
+
+    event_type: Literal["complaint.escalated"] = "complaint.escalated"
+    case_id: str
+    reference: str
+    escalated_at: AwareDatetime
+
+
+class ExtensionAgreed(Event):
+    """More time agreed with the tenant, in writing, before the deadline."""
+
+    event_type: Literal["extension.agreed"] = "extension.agreed"
+    case_id: str
+    reference: str
+    clock: str  # the clock definition id, e.g. complaint_stage1_response
+    new_deadline: AwareDatetime
+    reason: str
+    agreed_at: AwareDatetime
+
+
+class HazardInvestigated(Event):
+    event_type: Literal["hazard.investigated"] = "hazard.investigated"
+    case_id: str
+    reference: str
+    investigated_at: AwareDatetime
+    flags: tuple[str, ...] = ()  # significant_hazard, further_work_needed
+
+
+class HazardMadeSafe(Event):
+    event_type: Literal["hazard.made_safe"] = "hazard.made_safe"
+    case_id: str
+    reference: str
+    made_safe_at: AwareDatetime
+
+
+class WorksStarted(Event):
+    event_type: Literal["works.started"] = "works.started"
+    case_id: str
+    reference: str
+    started_at: AwareDatetime

@@ -10,6 +10,20 @@ from shared.events.envelope import Event
 
 class Purpose(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
+    COMPLAINT_ACKNOWLEDGEMENT = "complaint_acknowledgement"
+    WORKS_ORDER_CONFIRMATION = "works_order_confirmation"
+    APPOINTMENT_OFFERS = "appointment_offers"
+    APPOINTMENT_CONFIRMATION = "appointment_confirmation"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    ON_THE_WAY = "on_the_way"
+    MISSED_APPOINTMENT = "missed_appointment"
+    NO_ACCESS = "no_access"
+    SATISFACTION_SURVEY = "satisfaction_survey"
+    GAS_CHECK_OFFER = "gas_check_offer"
+    GAS_CHECK_CHASER = "gas_check_chaser"
+    INSPECTION_CONFIRMATION = "inspection_confirmation"
+    HOME_VISIT_CONFIRMATION = "home_visit_confirmation"
+    INVESTIGATION_SUMMARY = "investigation_summary"
 
 
 class NotificationChannel(StrEnum):
@@ -29,6 +43,7 @@ class Recipient(BaseModel):
 class NotificationRequested(Event):
     event_type: Literal["notification.requested"] = "notification.requested"
     case_id: str
+    appointment_id: str | None = None
     idempotency_key: str
     purpose: Purpose
     template: str
@@ -40,7 +55,9 @@ class NotificationRequested(Event):
 class NotificationSent(Event):
     event_type: Literal["notification.sent"] = "notification.sent"
     case_id: str
+    appointment_id: str | None = None
     idempotency_key: str
+    purpose: Purpose
     channel: NotificationChannel
     provider_ref: str
 
@@ -48,6 +65,8 @@ class NotificationSent(Event):
 class NotificationFailed(Event):
     event_type: Literal["notification.failed"] = "notification.failed"
     case_id: str
+    appointment_id: str | None = None
     idempotency_key: str
+    purpose: Purpose
     reason: str
     retryable: bool

@@ -73,7 +73,12 @@ async def test_a_known_event_the_consumer_does_not_want_is_skipped_not_dead_lett
     create_app(notifier_runtime)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     other = NotificationFailed(
-        correlation_id=CASE_ID, case_id=CASE_ID, idempotency_key="k", reason="r", retryable=False
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        idempotency_key="k",
+        purpose="acknowledgement",
+        reason="r",
+        retryable=False,
     )
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
         await broker.publish(serialize(other), REQUESTED, key=CASE_ID.encode())

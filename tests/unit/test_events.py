@@ -6,6 +6,30 @@ from datetime import UTC, datetime, timedelta
 import pydantic
 import pytest
 
+from shared.events.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCompleted,
+    AppointmentKind,
+    AppointmentNoAccess,
+    WorksOrderCancelled,
+    WorksOrderRaised,
+)
+from shared.events.cases import (
+    CallbackMade,
+    CallbackRequested,
+    CaseFlagged,
+    ComplaintAcknowledged,
+    ComplaintEscalated,
+    ComplaintResponded,
+    ComplaintStage,
+    ExtensionAgreed,
+    HazardInvestigated,
+    HazardMadeSafe,
+    WorksStarted,
+)
+from shared.events.compliance import CertificateKind, CertificateRecorded
+
 from shared.events import (
     EVENT_TYPES,
     AnyEvent,
@@ -40,6 +64,8 @@ CASE_ID = "5b0f6a3e-8f0e-4c1e-9d43-1c2b3a4d5e6f"
 TENANT_EMAIL = "jo.tenant@example.org"
 RECEIVED = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 DEADLINE = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
+
+CASE = {"correlation_id": CASE_ID, "case_id": CASE_ID, "reference": "HX-ABCD2345"}
 
 CLOCK_FIELDS = {
     "correlation_id": CASE_ID,
@@ -84,6 +110,7 @@ ONE_OF_EACH: list[Event] = [
         correlation_id=CASE_ID,
         case_id=CASE_ID,
         idempotency_key=f"{CASE_ID}:acknowledgement",
+        purpose=Purpose.ACKNOWLEDGEMENT,
         channel=NotificationChannel.EMAIL,
         provider_ref="file:ack.eml",
     ),
@@ -91,8 +118,48 @@ ONE_OF_EACH: list[Event] = [
         correlation_id=CASE_ID,
         case_id=CASE_ID,
         idempotency_key=f"{CASE_ID}:acknowledgement",
+        purpose=Purpose.ACKNOWLEDGEMENT,
         reason="no template named nope",
         retryable=False,
+    ),
+    CaseFlagged(flag="damp_and_mould", flagged_at=RECEIVED, **CASE),
+    CallbackRequested(requested_at=RECEIVED, priority=Priority.URGENT, **CASE),
+    CallbackMade(made_at=RECEIVED, **CASE),
+    ComplaintAcknowledged(stage=ComplaintStage.STAGE_1, acknowledged_at=RECEIVED, **CASE),
+    ComplaintResponded(stage=ComplaintStage.STAGE_2, responded_at=RECEIVED, **CASE),
+    ComplaintEscalated(escalated_at=RECEIVED, **CASE),
+    ExtensionAgreed(
+        clock="complaint_stage1_response",
+        new_deadline=DEADLINE,
+        reason="complex",
+        agreed_at=RECEIVED,
+        **CASE,
+    ),
+    HazardInvestigated(investigated_at=RECEIVED, flags=("significant_hazard",), **CASE),
+    HazardMadeSafe(made_safe_at=RECEIVED, **CASE),
+    WorksStarted(started_at=RECEIVED, **CASE),
+    AppointmentBooked(
+        appointment_id="A1",
+        kind=AppointmentKind.REPAIR,
+        starts_at=DEADLINE,
+        ends_at=DEADLINE + timedelta(hours=4),
+        booked_at=RECEIVED,
+        **CASE,
+    ),
+    AppointmentCancelled(appointment_id="A1", kind=AppointmentKind.REPAIR, cancelled_at=RECEIVED, **CASE),
+    AppointmentNoAccess(appointment_id="A1", kind=AppointmentKind.REPAIR, at=RECEIVED, **CASE),
+    AppointmentCompleted(
+        appointment_id="A1", kind=AppointmentKind.REPAIR, completed_at=RECEIVED, **CASE
+    ),
+    WorksOrderRaised(works_order_id="W1", raised_at=RECEIVED, **CASE),
+    WorksOrderCancelled(works_order_id="W1", cancelled_at=RECEIVED, **CASE),
+    CertificateRecorded(
+        correlation_id="P1",
+        property_id="P1",
+        property_reference="1 High St",
+        kind=CertificateKind.GAS_SAFETY,
+        checked_on=RECEIVED.date(),
+        recorded_at=RECEIVED,
     ),
     SlaWarning(at_fraction=0.75, **CLOCK_FIELDS),
     SlaBreached(**CLOCK_FIELDS),
@@ -116,7 +183,7 @@ def test_the_examples_cover_every_event_type():
 def test_event_types_list_every_model_of_the_union():
     models = AnyEvent.__origin__.__args__  # type: ignore[attr-defined]
     assert EVENT_TYPES == {model.model_fields["event_type"].default for model in models}
-    assert len(EVENT_TYPES) == len(models) == 9
+    assert len(EVENT_TYPES) == len(models) == len(ONE_OF_EACH)
 
 
 @pytest.mark.parametrize("event", ONE_OF_EACH, ids=_ids(ONE_OF_EACH))

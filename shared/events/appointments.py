@@ -1,0 +1,70 @@
+"""Appointments and works orders, on doorstep.appointments, keyed by case id."""
+
+from enum import StrEnum
+from typing import Literal
+
+from shared.events.envelope import AwareDatetime, Event
+
+
+class AppointmentKind(StrEnum):
+    REPAIR = "repair"
+    INSPECTION = "inspection"
+    HOME_VISIT = "home_visit"
+    GAS_CHECK = "gas_check"
+
+
+class AppointmentBooked(Event):
+    event_type: Literal["appointment.booked"] = "appointment.booked"
+    case_id: str
+    reference: str
+    appointment_id: str
+    kind: AppointmentKind
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    booked_at: AwareDatetime
+
+
+class AppointmentCancelled(Event):
+    event_type: Literal["appointment.cancelled"] = "appointment.cancelled"
+    case_id: str
+    reference: str
+    appointment_id: str
+    kind: AppointmentKind
+    cancelled_at: AwareDatetime
+
+
+class AppointmentNoAccess(Event):
+    """The contractor came but could not get in: a repair clock pauses."""
+
+    event_type: Literal["appointment.no_access"] = "appointment.no_access"
+    case_id: str
+    reference: str
+    appointment_id: str
+    kind: AppointmentKind
+    at: AwareDatetime
+
+
+class AppointmentCompleted(Event):
+    event_type: Literal["appointment.completed"] = "appointment.completed"
+    case_id: str
+    reference: str
+    appointment_id: str
+    kind: AppointmentKind
+    completed_at: AwareDatetime
+    fixed_first_time: bool = True
+
+
+class WorksOrderRaised(Event):
+    event_type: Literal["works_order.raised"] = "works_order.raised"
+    case_id: str
+    reference: str
+    works_order_id: str
+    raised_at: AwareDatetime
+
+
+class WorksOrderCancelled(Event):
+    event_type: Literal["works_order.cancelled"] = "works_order.cancelled"
+    case_id: str
+    reference: str
+    works_order_id: str
+    cancelled_at: AwareDatetime
