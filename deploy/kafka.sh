@@ -65,12 +65,19 @@ configure() {
   fi
 }
 
+java_major() {
+  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1
+}
+
 up() {
   if pid=$(running_pid); then
     say "already running (pid $pid) on $HOST:$PORT"
     return 0
   fi
   need java "Install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)."
+  local major
+  major=$(java_major)
+  [[ ${major:-0} -ge 17 ]] || die "Kafka 4 needs Java 17 or newer; this java is ${major:-unknown}."
   fetch
   configure
   local started=$SECONDS

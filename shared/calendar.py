@@ -159,7 +159,7 @@ class WorkingCalendar:
             case Unit.CALENDAR_DAYS:
                 return self._same_wall_time(start, self.local_date(start) + timedelta(days=amount))
             case Unit.MONTHS:
-                return self._same_wall_time(start, _add_months(self.local_date(start), amount))
+                return self._same_wall_time(start, add_months(self.local_date(start), amount))
             case Unit.WORKING_DAYS:
                 return self.close_of(self.add_working_days(self.received_on(start), amount))
             case Unit.BEFORE_PREVIOUS_WORKING_DAY:
@@ -186,13 +186,28 @@ class WorkingCalendar:
             day += timedelta(days=1)
         return total
 
+    def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant when `duration` of office-hours time has passed after `start`."""
+        _require_aware(start)
+        if duration < timedelta():
+            raise ValueError(f"cannot add a negative working time: {duration}")
+        day, left = self.local_date(start), duration
+        while True:
+            if self.is_working_day(day):
+                begin = max(start.astimezone(UTC), self.opening_of(day))
+                available = self.close_of(day) - begin
+                if available >= left and available > timedelta():
+                    return begin + left
+                left -= max(available, timedelta())
+            day += timedelta(days=1)
+
     def _same_wall_time(self, start: datetime, day: date) -> datetime:
         if day == self.local_date(start):
             return start.astimezone(UTC)
         return self.at(day, self.local(start).time())
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
     """The same day of the month `months` later, or that month's last day if shorter."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
@@ -222,6 +237,7 @@ is_bank_holiday = default_calendar.is_bank_holiday
 next_working_day = default_calendar.next_working_day
 previous_working_day = default_calendar.previous_working_day
 add_working_days = default_calendar.add_working_days
+add_working_time = default_calendar.add_working_time
 local_date = default_calendar.local_date
 received_on = default_calendar.received_on
 deadline = default_calendar.deadline

@@ -42,7 +42,7 @@ def alembic_config(migrations: Path, url: str) -> Config:
 
 async def migrate(migrations: Path, url: str) -> None:
     """Bring the schema to the newest revision (Alembic runs its own loop in a thread)."""
-    await asyncio.to_thread(command.upgrade, alembic_config(migrations, url), "head")
+    await asyncio.to_thread(command.upgrade, alembic_config(migrations, url), "heads")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

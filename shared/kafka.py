@@ -4,6 +4,7 @@ commit after handling and send what they cannot handle to a dead-letter topic.""
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -54,6 +55,23 @@ def publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
     return publish
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def origin_of(message: KafkaMessage) -> Origin:
+    record = message.raw_message
+    return Origin(record.topic, record.partition, record.offset)
+
+
+Route = Callable[[AnyEvent], Handler | None]
+
+
 def subscribe(
     broker: KafkaBroker,
     topic: Topic,
@@ -72,14 +90,7 @@ def subscribe(
     """
 
     async def consume(message: KafkaMessage) -> None:
-        try:
-            event = parse_event(message.body)
-        except UnreadableEvent as problem:
-            await _dead_letter(broker, dead_letters, message, f"unreadable event: {problem}")
-            return
-        handler = wanted.get(event.event_type)
-        if handler is not None:
-            await _handle_with_retries(broker, dead_letters, message, handler, event, attempts)
+        await consume_one(broker, message, dead_letters, lambda e: wanted.get(e.event_type), attempts)
 
     broker.subscriber(
         str(topic),
@@ -89,6 +100,24 @@ def subscribe(
         title=f"{group_id}:{topic}",
         description=f"Handles {', '.join(sorted(wanted))}",
     )(consume)
+
+
+async def consume_one(
+    broker: KafkaBroker,
+    message: KafkaMessage,
+    dead_letters: Topic,
+    route: Route,
+    attempts: int,
+) -> None:
+    """Parse one record and hand it to its handler: bounded retries, then the dead-letter topic."""
+    try:
+        event = parse_event(message.body)
+    except UnreadableEvent as problem:
+        await _dead_letter(broker, dead_letters, message, f"unreadable event: {problem}")
+        return
+    handler = route(event)
+    if handler is not None:
+        await _handle_with_retries(broker, dead_letters, message, handler, event, attempts)
 
 
 async def _handle_with_retries(  # noqa: PLR0913

@@ -26,6 +26,7 @@ SAFE_FIELDS = frozenset(
         "offset",
         "idempotency_key",
         "notification_id",
+        "raw_id",
         "purpose",
         "channel",
         "mailbox",

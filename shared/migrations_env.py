@@ -3,10 +3,10 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
-from shared.db import make_engine
+from shared.db import UtcDateTime, make_engine
 
 
 def run_migrations(metadata: MetaData) -> None:
@@ -22,9 +22,19 @@ def run_migrations(metadata: MetaData) -> None:
 async def _online(url: str, metadata: MetaData) -> None:
     engine = make_engine(url)
     async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time; held until commit.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('doorstep-migrations'))"))
         await connection.run_sync(_configure_and_run, metadata)
         await connection.commit()
     await engine.dispose()
+
+
+def _render_item(kind: str, item: object, autogen_context: object) -> str | bool:
+    """Write our UtcDateTime as the plain timestamp it stores, so migrations need no imports."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
@@ -32,6 +42,7 @@ def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

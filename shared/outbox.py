@@ -110,18 +110,17 @@ class Outbox:
                     .where(self.table.c.published_at.is_(None))
                     .order_by(self.table.c.id)
                     .limit(limit)
+                    # Replicas relay disjoint rows (PostgreSQL; SQLite has one writer anyway).
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
             for row in rows:
-                await self.publish(
-                    row.topic,
-                    row.payload,
-                    row.key,
-                    {"event_type": row.event_type, "event_id": row.event_id},
-                )
+                headers = {"event_type": row.event_type, "event_id": row.event_id}
+                await self.publish(row.topic, row.payload, row.key, headers)
+            if rows:
                 await session.execute(
                     update(self.table)
-                    .where(self.table.c.id == row.id)
+                    .where(self.table.c.id.in_([row.id for row in rows]))
                     .values(published_at=utcnow())
                 )
                 await session.commit()

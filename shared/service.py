@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy import MetaData, text
@@ -39,7 +41,7 @@ class Runtime:
 def build_runtime(
     settings: ServiceSettings, metadata: MetaData, migrations: Path
 ) -> Runtime:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database())
     sessions = session_factory(engine)
     broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name)
     outbox = Outbox(metadata.tables["outbox"], sessions, publisher(broker))
@@ -49,7 +51,7 @@ def build_runtime(
 @asynccontextmanager
 async def running(runtime: Runtime) -> AsyncIterator[None]:
     """Migrate, connect, relay, run the service's own hooks; undo all on exit."""
-    await migrate(runtime.migrations, runtime.settings.database_url)
+    await migrate(runtime.migrations, runtime.settings.database())
     await ensure_topics(runtime.settings.kafka_bootstrap_servers)
     await runtime.broker.start()
     runtime.outbox.start()
@@ -74,6 +76,7 @@ def http_app(runtime: Runtime, title: str, description: str) -> FastAPI:
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -98,6 +101,16 @@ def http_app(runtime: Runtime, title: str, description: str) -> FastAPI:
         return Response(spec.to_specification().to_json(), media_type="application/json")
 
     return app
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    """422 naming each field and what is wrong with it, never echoing what was sent:
+    a letter or a form may hold a tenant's name, number and story."""
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": problems})
 
 
 async def _database_ok(engine: AsyncEngine) -> str:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -23,7 +23,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     kafka_bootstrap_servers: str = ""
-    database_url: str = ""
+    # May hold a password: kept out of reprs and logs. Empty means a SQLite file under var/.
+    database_url: SecretStr = SecretStr("")
     log_level: str = "INFO"
     handler_attempts: int = Field(default=3, ge=1, le=10)
 
@@ -36,10 +37,7 @@ class ServiceSettings(BaseSettings):
         )
         return values
 
-    @model_validator(mode="after")
-    def _sqlite_by_default(self) -> "ServiceSettings":
-        if not self.database_url:
-            self.database_url = (
-                f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"
-            )
-        return self
+    def database(self) -> str:
+        """The database URL to connect to."""
+        url = self.database_url.get_secret_value()
+        return url or f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"

@@ -1,6 +1,6 @@
-import os
-
 import pytest
+
+from tests.fixtures.servers import in_ci
 
 pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres"]
 
@@ -9,7 +9,7 @@ REAL_SERVER_TIERS = ("tests/integration", "tests/e2e")
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped real-broker or PostgreSQL test fails the run."""
-    if not os.environ.get("CI"):
+    if not in_ci():
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []

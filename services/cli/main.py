@@ -1,7 +1,8 @@
-"""`doorstep`: run the system, manage the local broker, watch a topic."""
+"""`doorstep`: run the system, manage the local broker, watch a topic, report performance."""
 
 import argparse
 import sys
+from pathlib import Path
 
 from services.cli import kafka, run, watch
 
@@ -20,11 +21,21 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("run", help="the broker and all four services, until Ctrl-C")
 
+    report_cmd = commands.add_parser("report", help="performance figures for a quarter or a year")
+    report_period = report_cmd.add_mutually_exclusive_group(required=True)
+    report_period.add_argument("--quarter", help="a calendar quarter, e.g. 2026Q3")
+    report_period.add_argument("--year", help="a calendar year (2026) or a financial year (2026-27)")
+    report_cmd.add_argument("--out", type=Path, default=Path("var/reports"), help="where the CSV and JSON go")
+
     args = parser.parse_args(argv)
     if args.command == "kafka":
         return kafka.script(args.action)
     if args.command == "watch":
         return watch.main(args.topic, args.from_beginning, args.bootstrap_servers)
+    if args.command == "report":
+        from services.cli import report  # the database and reporting code load only when asked
+
+        return report.main(args.quarter, args.year, args.out)
     return run.main()
 
 

@@ -1,5 +1,6 @@
 """The intake service: inbound SMTP, and the HTTP doors for forms and staff."""
 
+import logging
 import secrets
 from typing import Annotated
 
@@ -17,6 +18,9 @@ from services.intake.bootstrap import bootstrap
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.mail import UnreadableMail, mailbox_for, read_mail
 from services.intake.settings import IntakeSettings
+
+
+log = logging.getLogger(__name__)
 
 
 class LetterIn(BaseModel):
@@ -63,9 +67,11 @@ def _add_smtp(runtime: Runtime, settings: IntakeSettings) -> None:
         raw_id = await handlers.store_raw(runtime, recipient, raw)
         try:
             mail = read_mail(raw)
-        except UnreadableMail:
-            return None  # kept in raw_messages for staff; nothing to classify
+        except UnreadableMail as problem:
+            log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
+            return None
         if mail.automatic:
+            log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
             return None
         contact = ReceivedContact(
             channel=Channel.EMAIL,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from jinja2 import TemplateError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared.events import utcnow
 from shared.events.notifications import (
@@ -21,6 +21,8 @@ from services.notifier.domain.messages import EmailMessageText, Templates
 
 log = logging.getLogger(__name__)
 
+SENDING = "sending"
+
 
 class EmailSender(Protocol):
     async def send_email(self, key: str, to: str, message: EmailMessageText) -> str: ...
@@ -34,7 +36,7 @@ class Notifier:
 
     async def handle_request(self, request: NotificationRequested) -> None:
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
-        if await self._already_handled(request.idempotency_key):
+        if not await self._claim(request):
             log.info("duplicate request ignored", extra=ids)
             return
         if not request.recipient.email:
@@ -52,12 +54,30 @@ class Notifier:
         await self._record_sent(request, provider_ref)
         log.info("notification sent", extra={**ids, "channel": "email"})
 
-    async def _already_handled(self, key: str) -> bool:
-        async with self.runtime.sessions() as session:
-            found = await session.scalar(
-                select(deliveries.c.idempotency_key).where(deliveries.c.idempotency_key == key)
+    async def _claim(self, request: NotificationRequested) -> bool:
+        """Take the idempotency key before sending. False when it was sent or failed already.
+
+        A key left "sending" means an earlier attempt stopped between claiming and
+        recording: the one window in which a message may go twice. It is sent again.
+        """
+        async with self.runtime.sessions.begin() as session:
+            status = await session.scalar(
+                select(deliveries.c.status).where(
+                    deliveries.c.idempotency_key == request.idempotency_key
+                )
             )
-        return found is not None
+            if status is None:
+                await session.execute(
+                    deliveries.insert().values(
+                        idempotency_key=request.idempotency_key,
+                        case_id=request.case_id,
+                        purpose=request.purpose,
+                        channel=NotificationChannel.EMAIL,
+                        status=SENDING,
+                        created_at=utcnow(),
+                    )
+                )
+        return status in (None, SENDING)
 
     async def _record_sent(self, request: NotificationRequested, provider_ref: str) -> None:
         sent = NotificationSent(
@@ -93,15 +113,9 @@ class Notifier:
     ) -> None:
         async with self.runtime.sessions.begin() as session:
             await session.execute(
-                deliveries.insert().values(
-                    idempotency_key=request.idempotency_key,
-                    case_id=request.case_id,
-                    purpose=request.purpose,
-                    channel=NotificationChannel.EMAIL,
-                    status=status,
-                    provider_ref=provider_ref,
-                    created_at=utcnow(),
-                )
+                update(deliveries)
+                .where(deliveries.c.idempotency_key == request.idempotency_key)
+                .values(status=status, provider_ref=provider_ref)
             )
             await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, outcome)
         self.runtime.outbox.wake()

@@ -2,19 +2,31 @@
 
 import asyncio
 from datetime import datetime
+from functools import partial
 
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from fastapi import FastAPI, Query
+from faststream.kafka import KafkaMessage
+from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 
-from shared.kafka import subscribe
+from shared.kafka import consume_one, origin_of
 from shared.service import Runtime, http_app
 from shared.standards.loader import load_all
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.sla_monitor.adapters import clock_store
+from services.sla_monitor.adapters.ownership import PartitionOwnership
 from services.sla_monitor.bootstrap import bootstrap
 from services.sla_monitor.handlers import Monitor
 from services.sla_monitor.timer import DeadlineTimer
+
+INPUTS = (
+    Topic.CASES,
+    Topic.APPOINTMENTS,
+    Topic.NOTIFICATIONS_OUTCOMES,
+    Topic.COMPLIANCE,
+)
 
 
 class ClockOut(BaseModel):
@@ -26,29 +38,27 @@ class ClockOut(BaseModel):
     source: str
     subject_id: str
     reference: str
+    instance: str
     started_at: datetime
     deadline: datetime
     state: str
     stopped_at: datetime | None
     breached_at: datetime | None
+    paused_at: datetime | None
+    extended_from: datetime | None
 
 
 def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None) -> FastAPI:
     runtime = runtime or bootstrap()
-    monitor = Monitor(runtime, book or load_all(), asyncio.Event())
-    progressed = monitor.case_progressed
-    subscribe(
-        runtime.broker,
-        Topic.CASES,
-        group_id="sla_monitor",
-        dead_letters=Topic.DLQ_SLA_MONITOR,
-        wanted={"case.opened": monitor.case_opened, "case.replied": progressed, "case.closed": progressed},
-        attempts=runtime.settings.handler_attempts,
-    )
-    timer = DeadlineTimer(monitor.breach_due, monitor.next_deadline, monitor.deadlines_changed)
+    changed = asyncio.Event()
+    ownership = PartitionOwnership(INPUTS, on_change=changed.set)
+    monitor = Monitor(runtime, book or load_all(), ownership, changed)
+    ownership.subscriber = _subscribe(runtime, monitor, ownership)
+    timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, changed)
     runtime.on_start.append(timer.start)
     runtime.on_stop.append(timer.stop)
     app = http_app(runtime, "Doorstep SLA monitor", "Every published promise, tracked in working time.")
+    app.state.monitor = monitor
 
     @app.get("/clocks", tags=["staff"])
     async def clocks_of(subject_id: str = Query(description="A case or property id")) -> list[ClockOut]:
@@ -59,3 +69,25 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
 
     return app
 
+
+def _subscribe(runtime: Runtime, monitor: Monitor, ownership: PartitionOwnership) -> object:
+    """One consumer over every input, so partition p of each co-partitioned topic is
+    assigned to the same instance (the range assignor)."""
+
+    async def consume(message: KafkaMessage) -> None:
+        apply = partial(monitor.apply, origin=origin_of(message))
+        attempts = runtime.settings.handler_attempts
+        await consume_one(runtime.broker, message, Topic.DLQ_SLA_MONITOR, lambda _: apply, attempts)
+
+    subscriber = runtime.broker.subscriber(
+        *(str(t) for t in INPUTS),
+        group_id="sla_monitor",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        partition_assignment_strategy=(RangePartitionAssignor,),
+        listener=ownership,
+        title="sla_monitor:inputs",
+        description="Every event that starts, stops, pauses, resumes or extends a clock",
+    )
+    subscriber(consume)
+    return subscriber

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -8,3 +9,5 @@ class SlaMonitorSettings(ServiceSettings):
 
     service_name: str = "sla_monitor"
     http_port: int = 8084
+    # The landlord's number of homes, for figures per 1,000 homes; 0 = not configured.
+    homes: int = Field(default=0, ge=0)

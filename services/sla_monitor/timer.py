@@ -1,4 +1,4 @@
-"""A timer that fires at the next deadline, not on a polling sweep."""
+"""A timer that fires at the next warning or deadline, not on a polling sweep."""
 
 import asyncio
 import logging
@@ -7,20 +7,22 @@ from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
 
-# Even with no deadline due, look again now and then: a clock may have been added by
+# Even with nothing due, look again now and then: a clock may have been added by
 # another replica, which cannot wake this one.
 LONGEST_SLEEP = 30.0
+# While something due waits for the inputs to be caught up.
+CATCH_UP_RETRY = 0.05
 
 
 class DeadlineTimer:
     def __init__(
         self,
-        fire: Callable[[], Awaitable[None]],
-        next_deadline: Callable[[], Awaitable[datetime | None]],
+        fire: Callable[[], Awaitable[bool]],
+        next_alert: Callable[[], Awaitable[datetime | None]],
         deadlines_changed: asyncio.Event,
     ) -> None:
         self.fire = fire
-        self.next_deadline = next_deadline
+        self.next_alert = next_alert
         self._wake = deadlines_changed
         self._task: asyncio.Task[None] | None = None
 
@@ -36,8 +38,8 @@ class DeadlineTimer:
         while True:
             self._wake.clear()
             try:
-                await self.fire()
-                delay = self._seconds_until(await self.next_deadline())
+                all_done = await self.fire()
+                delay = self._seconds_until(await self.next_alert()) if all_done else CATCH_UP_RETRY
             except Exception as error:  # noqa: BLE001 - keep timing; the database may be back soon
                 log.warning("deadline timer failed; retrying", extra={"reason": type(error).__name__})
                 delay = 1.0
@@ -47,8 +49,8 @@ class DeadlineTimer:
                 pass
 
     @staticmethod
-    def _seconds_until(deadline: datetime | None) -> float:
-        if deadline is None:
+    def _seconds_until(at: datetime | None) -> float:
+        if at is None:
             return LONGEST_SLEEP
-        remaining = (deadline - datetime.now(UTC)).total_seconds()
+        remaining = (at - datetime.now(UTC)).total_seconds()
         return min(max(remaining, 0.0), LONGEST_SLEEP)

@@ -30,6 +30,8 @@ from shared.events.cases import (
 )
 from shared.events.compliance import CertificateRecorded
 from shared.events.envelope import Event, stable_event_id, utcnow
+from shared.events.feedback import SurveyAnswered, WorksInspected
+from shared.events.finance import RentCreditDue
 from shared.events.notifications import (
     NotificationFailed,
     NotificationRequested,
@@ -58,6 +60,9 @@ AnyEvent = Annotated[
     | WorksOrderRaised
     | WorksOrderCancelled
     | CertificateRecorded
+    | RentCreditDue
+    | SurveyAnswered
+    | WorksInspected
     | NotificationRequested
     | NotificationSent
     | NotificationFailed

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from shared.events.envelope import AwareDatetime, Event
+from shared.events.envelope import AwareDatetime, Event, Id, Reference
 
 
 class AppointmentKind(StrEnum):
@@ -15,9 +15,9 @@ class AppointmentKind(StrEnum):
 
 class AppointmentBooked(Event):
     event_type: Literal["appointment.booked"] = "appointment.booked"
-    case_id: str
-    reference: str
-    appointment_id: str
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
     kind: AppointmentKind
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -26,9 +26,9 @@ class AppointmentBooked(Event):
 
 class AppointmentCancelled(Event):
     event_type: Literal["appointment.cancelled"] = "appointment.cancelled"
-    case_id: str
-    reference: str
-    appointment_id: str
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
     kind: AppointmentKind
     cancelled_at: AwareDatetime
 
@@ -37,18 +37,18 @@ class AppointmentNoAccess(Event):
     """The contractor came but could not get in: a repair clock pauses."""
 
     event_type: Literal["appointment.no_access"] = "appointment.no_access"
-    case_id: str
-    reference: str
-    appointment_id: str
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
     kind: AppointmentKind
     at: AwareDatetime
 
 
 class AppointmentCompleted(Event):
     event_type: Literal["appointment.completed"] = "appointment.completed"
-    case_id: str
-    reference: str
-    appointment_id: str
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
     kind: AppointmentKind
     completed_at: AwareDatetime
     fixed_first_time: bool = True
@@ -56,15 +56,15 @@ class AppointmentCompleted(Event):
 
 class WorksOrderRaised(Event):
     event_type: Literal["works_order.raised"] = "works_order.raised"
-    case_id: str
-    reference: str
-    works_order_id: str
+    case_id: Id
+    reference: Reference
+    works_order_id: Id
     raised_at: AwareDatetime
 
 
 class WorksOrderCancelled(Event):
     event_type: Literal["works_order.cancelled"] = "works_order.cancelled"
-    case_id: str
-    reference: str
-    works_order_id: str
+    case_id: Id
+    reference: Reference
+    works_order_id: Id
     cancelled_at: AwareDatetime

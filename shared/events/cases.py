@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.envelope import AwareDatetime, Event
+from shared.events.envelope import AwareDatetime, Event, Id, Reference
 
 
 class Channel(StrEnum):
@@ -54,8 +54,8 @@ class Reason(BaseModel):
 
 class CaseOpened(Event):
     event_type: Literal["case.opened"] = "case.opened"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     channel: Channel
     mailbox: Mailbox | None = None
     kind: CaseKind
@@ -67,15 +67,15 @@ class CaseOpened(Event):
 
 class CaseReplied(Event):
     event_type: Literal["case.replied"] = "case.replied"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     replied_at: AwareDatetime
 
 
 class CaseClosed(Event):
     event_type: Literal["case.closed"] = "case.closed"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     closed_at: AwareDatetime
 
 
@@ -83,24 +83,24 @@ class CaseFlagged(Event):
     """Something learned after the case opened: damp and mould, an emergency hazard, ..."""
 
     event_type: Literal["case.flagged"] = "case.flagged"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     flag: str
     flagged_at: AwareDatetime
 
 
 class CallbackRequested(Event):
     event_type: Literal["callback.requested"] = "callback.requested"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     requested_at: AwareDatetime
     priority: Priority | None = None
 
 
 class CallbackMade(Event):
     event_type: Literal["callback.made"] = "callback.made"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     made_at: AwareDatetime
 
 
@@ -111,16 +111,16 @@ class ComplaintStage(StrEnum):
 
 class ComplaintAcknowledged(Event):
     event_type: Literal["complaint.acknowledged"] = "complaint.acknowledged"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     stage: ComplaintStage
     acknowledged_at: AwareDatetime
 
 
 class ComplaintResponded(Event):
     event_type: Literal["complaint.responded"] = "complaint.responded"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     stage: ComplaintStage
     responded_at: AwareDatetime
 
@@ -129,8 +129,8 @@ class ComplaintEscalated(Event):
     """The tenant asked for Stage 2."""
 
     event_type: Literal["complaint.escalated"] = "complaint.escalated"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     escalated_at: AwareDatetime
 
 
@@ -138,8 +138,8 @@ class ExtensionAgreed(Event):
     """More time agreed with the tenant, in writing, before the deadline."""
 
     event_type: Literal["extension.agreed"] = "extension.agreed"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     clock: str  # the clock definition id, e.g. complaint_stage1_response
     new_deadline: AwareDatetime
     reason: str
@@ -148,21 +148,21 @@ class ExtensionAgreed(Event):
 
 class HazardInvestigated(Event):
     event_type: Literal["hazard.investigated"] = "hazard.investigated"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     investigated_at: AwareDatetime
     flags: tuple[str, ...] = ()  # significant_hazard, further_work_needed
 
 
 class HazardMadeSafe(Event):
     event_type: Literal["hazard.made_safe"] = "hazard.made_safe"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     made_safe_at: AwareDatetime
 
 
 class WorksStarted(Event):
     event_type: Literal["works.started"] = "works.started"
-    case_id: str
-    reference: str
+    case_id: Id
+    reference: Reference
     started_at: AwareDatetime

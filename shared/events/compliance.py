@@ -4,7 +4,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from shared.events.envelope import AwareDatetime, Event
+from shared.events.envelope import AwareDatetime, Event, Id, Reference
 
 
 class CertificateKind(StrEnum):
@@ -17,8 +17,11 @@ class CertificateRecorded(Event):
     event_type: Literal["compliance.certificate_recorded"] = "compliance.certificate_recorded"
     key_field: ClassVar[str] = "property_id"
 
-    property_id: str
-    property_reference: str
+    property_id: Id
+    property_reference: Reference
     kind: CertificateKind
     checked_on: date
+    # Set by the assessor for fire risk assessments; other kinds follow the rules in
+    # shared/compliance.py.
+    review_on: date | None = None
     recorded_at: AwareDatetime

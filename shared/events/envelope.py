@@ -6,7 +6,7 @@ from uuid import UUID, uuid4, uuid5
 
 from typing import ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 DOORSTEP_NAMESPACE = UUID("6f1c1d8e-3b9a-4d5e-9a43-2f0b7e1c5d20")
 
@@ -18,6 +18,11 @@ def _must_be_aware(value: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_must_be_aware)]
+
+# Identifiers and references have bounded lengths, so every database stores them whole.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Reference = Annotated[str, StringConstraints(max_length=64)]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 def utcnow() -> datetime:

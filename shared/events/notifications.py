@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.envelope import Event
+from shared.events.envelope import Event, Id, IdempotencyKey
 
 
 class Purpose(StrEnum):
@@ -42,9 +42,9 @@ class Recipient(BaseModel):
 
 class NotificationRequested(Event):
     event_type: Literal["notification.requested"] = "notification.requested"
-    case_id: str
+    case_id: Id
     appointment_id: str | None = None
-    idempotency_key: str
+    idempotency_key: IdempotencyKey
     purpose: Purpose
     template: str
     recipient: Recipient
@@ -54,9 +54,9 @@ class NotificationRequested(Event):
 
 class NotificationSent(Event):
     event_type: Literal["notification.sent"] = "notification.sent"
-    case_id: str
+    case_id: Id
     appointment_id: str | None = None
-    idempotency_key: str
+    idempotency_key: IdempotencyKey
     purpose: Purpose
     channel: NotificationChannel
     provider_ref: str
@@ -64,9 +64,9 @@ class NotificationSent(Event):
 
 class NotificationFailed(Event):
     event_type: Literal["notification.failed"] = "notification.failed"
-    case_id: str
+    case_id: Id
     appointment_id: str | None = None
-    idempotency_key: str
+    idempotency_key: IdempotencyKey
     purpose: Purpose
     reason: str
     retryable: bool

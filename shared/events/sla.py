@@ -4,7 +4,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from shared.events.envelope import AwareDatetime, Event
+from shared.events.envelope import AwareDatetime, Event, Id, Reference
 
 
 class Obligation(StrEnum):
@@ -24,8 +24,8 @@ class ClockEvent(Event):
     clock: str
     clock_name: str
     subject_type: SubjectType
-    subject_id: str
-    reference: str
+    subject_id: Id
+    reference: Reference
     standard: str
     obligation: Obligation
     source: str
@@ -35,7 +35,8 @@ class ClockEvent(Event):
 
 class SlaWarning(ClockEvent):
     event_type: Literal["sla.warning"] = "sla.warning"
-    at_fraction: float
+    point: str  # "50%", "75%", "1 working day before"
+    at_fraction: float | None = None
 
 
 class SlaBreached(ClockEvent):

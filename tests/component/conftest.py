@@ -60,7 +60,7 @@ def record(broker: KafkaBroker, topic: str) -> Recorder:
 
 
 async def _migrated(runtime: Runtime) -> Runtime:
-    await migrate(runtime.migrations, runtime.settings.database_url)
+    await migrate(runtime.migrations, runtime.settings.database())
     return runtime
 
 

@@ -171,3 +171,52 @@ async def test_outcomes_wait_in_the_outbox_until_relayed(notifier_runtime: Runti
         assert len(outcomes.records) == 1
         assert await notifier_runtime.outbox.relay_pending() == 0
     assert len(outcomes.records) == 1
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_email(self, key: str, to: str, message) -> str:  # type: ignore[no-untyped-def]
+        self.sent.append((key, to))
+        return f"recorded:{len(self.sent)}"
+
+
+async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_runtime: Runtime):
+    from services.notifier.domain.messages import Templates
+    from services.notifier.handlers import Notifier
+
+    sender = RecordingSender()
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), sender))
+    dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
+    wanted = request()
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, wanted)
+        await send(broker, wanted)
+        await send(broker, request(event_id=wanted.event_id))
+
+    assert sender.sent == [(wanted.idempotency_key, TENANT)]
+    assert dead.records == []
+    [row] = await delivery_rows(notifier_runtime)
+    assert row["status"] == "sent"
+
+
+async def test_a_request_whose_send_was_interrupted_is_sent_again(notifier_runtime: Runtime):
+    """The documented window: claimed, then stopped before recording. Sending again is
+    preferred to never sending."""
+    from services.notifier.domain.messages import Templates
+    from services.notifier.handlers import SENDING, Notifier
+
+    sender = RecordingSender()
+    notifier = Notifier(notifier_runtime, Templates(), sender)
+    wanted = request()
+    assert await notifier._claim(wanted)  # the first attempt got this far, then died
+    [row] = await delivery_rows(notifier_runtime)
+    assert row["status"] == SENDING
+
+    await notifier.handle_request(wanted)
+
+    assert len(sender.sent) == 1
+    [row] = await delivery_rows(notifier_runtime)
+    assert row["status"] == "sent"

@@ -359,3 +359,38 @@ def test_naive_datetimes_are_refused(call: Callable[[], object]) -> None:
 def test_a_datetime_is_not_taken_for_a_date() -> None:
     with pytest.raises(TypeError, match="local_date"):
         is_working_day(utc(2026, 3, 9, 10))
+
+
+# -- adding working time (a paused clock resumes with what it had left) ----------------
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "expected"),
+    [
+        # Monday 10:00 London (GMT) + 3 h → Monday 13:00.
+        (utc(2026, 11, 30, 10), timedelta(hours=3), utc(2026, 11, 30, 13)),
+        # Friday 15:00 + 4 h: 2 h on Friday, 2 h from Monday 09:00.
+        (utc(2026, 12, 4, 15), timedelta(hours=4), utc(2026, 12, 7, 11)),
+        # Saturday counts from Monday's opening.
+        (utc(2026, 12, 5, 12), timedelta(hours=1), utc(2026, 12, 7, 10)),
+        # Christmas: Thursday 24 Dec 16:00 + 2 h → 1 h then Tuesday 29 Dec (28th is the Boxing Day substitute).
+        (utc(2026, 12, 24, 16), timedelta(hours=2), utc(2026, 12, 29, 10)),
+        # In summer time 09:00 London is 08:00 UTC.
+        (utc(2026, 7, 6, 6), timedelta(hours=1), utc(2026, 7, 6, 9)),
+        # Nothing to add: the start itself.
+        (utc(2026, 11, 30, 10), timedelta(), utc(2026, 11, 30, 10)),
+    ],
+)
+def test_adding_working_time_counts_only_office_hours(start, duration, expected):
+    assert default_calendar.add_working_time(start, duration) == expected
+
+
+def test_adding_working_time_undoes_measuring_it():
+    start, end = utc(2026, 11, 27, 11, 30), utc(2026, 12, 9, 15, 45)
+    used = default_calendar.working_time_between(start, end)
+    assert default_calendar.add_working_time(start, used) == end
+
+
+def test_negative_working_time_is_refused():
+    with pytest.raises(ValueError, match="negative"):
+        default_calendar.add_working_time(utc(2026, 11, 30, 10), timedelta(hours=-1))

@@ -29,6 +29,8 @@ from shared.events.cases import (
     WorksStarted,
 )
 from shared.events.compliance import CertificateKind, CertificateRecorded
+from shared.events.feedback import Aspect, SurveyAnswered, WorksInspected
+from shared.events.finance import CreditReason, RentCreditDue
 
 from shared.events import (
     EVENT_TYPES,
@@ -161,7 +163,12 @@ ONE_OF_EACH: list[Event] = [
         checked_on=RECEIVED.date(),
         recorded_at=RECEIVED,
     ),
-    SlaWarning(at_fraction=0.75, **CLOCK_FIELDS),
+    RentCreditDue(
+        appointment_id="A1", amount_pence=1000, reason=CreditReason.MISSED_APPOINTMENT, due_at=RECEIVED, **CASE
+    ),
+    SurveyAnswered(answered_at=RECEIVED, scores={Aspect.OVERALL: 5, Aspect.SPEED_OF_REPAIR: 3}, **CASE),
+    WorksInspected(inspected_at=RECEIVED, high_value_or_complex=True, passed=True, **CASE),
+    SlaWarning(point="75%", at_fraction=0.75, **CLOCK_FIELDS),
     SlaBreached(**CLOCK_FIELDS),
     SlaMet(
         stopped_at=DEADLINE + timedelta(hours=2),

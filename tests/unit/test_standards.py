@@ -162,6 +162,7 @@ def test_property_clocks_are_about_properties(book: StandardsBook) -> None:
     assert property_clocks == {
         ("hexagon", "gas_safety_check"),
         ("hexagon", "gas_check_offer"),
+        ("hexagon", "fire_risk_assessment"),
         ("hexagon", "electrical_safety_check"),
         ("statutory-england", "gas_safety_check"),
         ("statutory-england", "electrical_safety_check"),

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 Accept = Callable[[Mailbox, str, bytes], Awaitable[str | None]]
 Resolve = Callable[[str], Mailbox | None]
 
+SERIOUSNESS = (Mailbox.COMPLAINTS, Mailbox.REPAIRS, Mailbox.CUSTOMER_DESK)
+
 
 class MailboxHandler:
     def __init__(self, resolve: Resolve, accept: Accept) -> None:
@@ -32,15 +34,21 @@ class MailboxHandler:
     async def handle_DATA(  # noqa: N802
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
-        recipient = envelope.rcpt_tos[0]
-        mailbox = self.resolve(recipient)
-        assert mailbox is not None  # RCPT refused every other address
+        recipient, mailbox = self._most_serious(envelope.rcpt_tos)
         try:
             reference = await self.accept(mailbox, recipient, envelope.original_content or b"")
         except Exception as error:  # noqa: BLE001 - the sender must retry, not lose the mail
             log.exception("could not store inbound mail", extra={"reason": type(error).__name__})
             return "451 4.3.0 Temporary failure, please try again later"
         return f"250 2.0.0 Accepted{f' as {reference}' if reference else ''}"
+
+
+    def _most_serious(self, recipients: list[str]) -> tuple[str, Mailbox]:
+        """A mail to several of our mailboxes is handled by the most serious: a complaint
+        copied to repairs must still start the complaint clocks."""
+        found = [(address, self.resolve(address)) for address in recipients]
+        ranked = [(a, m) for a, m in found if m is not None]  # RCPT refused all others
+        return min(ranked, key=lambda pair: SERIOUSNESS.index(pair[1]))
 
 
 async def serve_smtp(

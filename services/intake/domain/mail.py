@@ -44,7 +44,7 @@ def read_mail(raw: bytes) -> InboundMail:
         raise UnreadableMail("no headers")
     _, sender = parseaddr(str(message.get("From", "")))
     return InboundMail(
-        sender=sender or None,
+        sender=sender if "@" in sender else None,
         subject=str(message.get("Subject", "")).strip(),
         text=_plain_text(message),
         automatic=_is_automatic(message),

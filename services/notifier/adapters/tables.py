@@ -10,7 +10,7 @@ deliveries = Table(
     "deliveries",
     metadata,
     Column("idempotency_key", String(200), primary_key=True),
-    Column("case_id", String(36), nullable=False, index=True),
+    Column("case_id", String(64), nullable=False, index=True),
     Column("purpose", String(50), nullable=False),
     Column("channel", String(10), nullable=False),
     Column("status", String(20), nullable=False),

@@ -9,8 +9,8 @@ metadata = MetaData()
 bookings_to_make = Table(
     "bookings_to_make",
     metadata,
-    Column("case_id", String(36), primary_key=True),
-    Column("reference", String(32), nullable=False),
+    Column("case_id", String(64), primary_key=True),
+    Column("reference", String(64), nullable=False),
     Column("priority", String(20), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("status", String(20), nullable=False),

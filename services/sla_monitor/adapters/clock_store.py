@@ -1,25 +1,62 @@
-"""Clocks in the monitor's database."""
+"""Clocks in the monitor's database, and the events already applied to them."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from shared.calendar import Unit
+from shared.events import utcnow
 from shared.events.sla import Obligation, SubjectType
-from services.sla_monitor.adapters.tables import clocks
-from services.sla_monitor.domain.clocks import Clock, ClockState
+from shared.kafka import Origin
+from services.sla_monitor.adapters.tables import clocks, processed_events
+from services.sla_monitor.domain.clocks import Clock, ClockState, WarningPoint
+
+Partition = tuple[str, int]  # topic, partition
+
+
+def _row(clock: Clock) -> dict[str, object]:
+    values = dict(clock.__dict__)
+    values["warning_fractions"] = list(clock.warning_fractions)
+    values["warnings"] = [
+        {"label": w.label, "at": w.at.isoformat(), "fraction": w.fraction} for w in clock.warnings
+    ]
+    values["next_alert_at"] = clock.next_alert_at
+    return values
 
 
 def _clock(row: object) -> Clock:
     values = dict(row._mapping)  # type: ignore[attr-defined]
+    for column in ("topic", "partition", "next_alert_at"):
+        values.pop(column)
     values["obligation"] = Obligation(values["obligation"])
     values["subject_type"] = SubjectType(values["subject_type"])
     values["state"] = ClockState(values["state"])
+    values["unit"] = Unit(values["unit"])
+    values["warning_fractions"] = tuple(values["warning_fractions"])
+    values["warnings"] = tuple(
+        WarningPoint(w["label"], datetime.fromisoformat(w["at"]), w["fraction"])
+        for w in values["warnings"]
+    )
     return Clock(**values)
 
 
-async def add_new(session: AsyncSession, new: list[Clock]) -> list[Clock]:
+async def first_time(session: AsyncSession, event_id: str) -> bool:
+    """Record that an event is being applied; False if it already was."""
+    seen = await session.scalar(
+        select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
+    )
+    if seen:
+        return False
+    await session.execute(processed_events.insert().values(event_id=event_id, processed_at=utcnow()))
+    return True
+
+
+async def add_new(session: AsyncSession, new: Iterable[Clock], origin: Origin) -> list[Clock]:
     """Insert the clocks not already known (a redelivered start adds nothing)."""
+    new = list(new)
     if not new:
         return []
     known = set(
@@ -27,7 +64,9 @@ async def add_new(session: AsyncSession, new: list[Clock]) -> list[Clock]:
     )
     added = [clock for clock in new if clock.id not in known]
     for clock in added:
-        await session.execute(clocks.insert().values(**clock.__dict__))
+        await session.execute(
+            clocks.insert().values(**_row(clock), topic=origin.topic, partition=origin.partition)
+        )
     return added
 
 
@@ -38,24 +77,61 @@ async def for_subject(session: AsyncSession, subject_id: str) -> list[Clock]:
     return [_clock(row) for row in rows]
 
 
-async def due(session: AsyncSession, now: datetime) -> list[Clock]:
+async def origin_of_subject(session: AsyncSession, subject_id: str) -> Partition | None:
+    row = (
+        await session.execute(
+            select(clocks.c.topic, clocks.c.partition).where(clocks.c.subject_id == subject_id).limit(1)
+        )
+    ).first()
+    return (row.topic, row.partition) if row else None
+
+
+def _owned(partitions: Iterable[Partition]) -> ColumnElement[bool]:
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in partitions:
+        by_topic.setdefault(topic, []).append(partition)
+    if not by_topic:
+        return clocks.c.id.is_(None)  # owns nothing
+    return or_(
+        *(and_(clocks.c.topic == t, clocks.c.partition.in_(ps)) for t, ps in by_topic.items())
+    )
+
+
+async def alerting(
+    session: AsyncSession, now: datetime, partitions: Iterable[Partition], limit: int = 1000
+) -> list[tuple[Partition, Clock]]:
+    """Running clocks in these partitions whose next warning or deadline has come."""
     rows = await session.execute(
-        select(clocks).where(clocks.c.state == ClockState.RUNNING, clocks.c.deadline <= now)
+        select(clocks)
+        .where(_owned(partitions), clocks.c.next_alert_at <= now)
+        .order_by(clocks.c.next_alert_at)
+        .limit(limit)
     )
-    return [_clock(row) for row in rows]
+    return [((row.topic, row.partition), _clock(row)) for row in rows]
 
 
-async def next_deadline(session: AsyncSession) -> datetime | None:
+async def next_alert(session: AsyncSession, partitions: Iterable[Partition]) -> datetime | None:
     return await session.scalar(
-        select(func.min(clocks.c.deadline)).where(clocks.c.state == ClockState.RUNNING)
+        select(func.min(clocks.c.next_alert_at)).where(_owned(partitions))
     )
 
 
-async def move(session: AsyncSession, clock: Clock, expected: ClockState) -> bool:
-    """Save a state change only if nobody changed the clock first (another replica)."""
+async def save(session: AsyncSession, clock: Clock, was: Clock) -> bool:
+    """Save a change only if nobody changed the clock since it was read (another replica)."""
+    changes = _row(clock)
+    changes.pop("id")
     result = await session.execute(
         update(clocks)
-        .where(clocks.c.id == clock.id, clocks.c.state == expected)
-        .values(state=clock.state, stopped_at=clock.stopped_at, breached_at=clock.breached_at)
+        .where(
+            clocks.c.id == clock.id,
+            clocks.c.state == was.state,
+            clocks.c.deadline == was.deadline,
+            _same_alert(was.next_alert_at),
+        )
+        .values(**changes)
     )
     return result.rowcount == 1
+
+
+def _same_alert(at: datetime | None) -> ColumnElement[bool]:
+    return clocks.c.next_alert_at.is_(None) if at is None else clocks.c.next_alert_at == at

@@ -1,109 +1,246 @@
-"""Clocks: started, stopped and breached by events, timed by the standards (pure)."""
+"""Clocks: started, paused, resumed, extended, stopped and breached by events, timed by
+the standards and the working-day calendar (pure: no I/O)."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from shared.calendar import default_calendar
+from shared.calendar import Unit, default_calendar as calendar
+from shared.compliance import next_due
 from shared.events import stable_event_id
-from shared.events.cases import CaseClosed, CaseOpened, CaseReplied
-from shared.events.sla import Obligation, SlaBreached, SlaMet, SubjectType
-from shared.standards.loader import clocks_started_by
-from shared.standards.models import ApplicableClock, ClockDefinition, EventFacts, StandardsBook
+from shared.events.compliance import CertificateRecorded
+from shared.events.sla import Obligation, SlaBreached, SlaMet, SlaWarning, SubjectType
+from shared.standards.models import ApplicableClock, ClockDefinition, Extension
+from services.sla_monitor.domain.facts import Subject
 
 
 class ClockState(StrEnum):
     RUNNING = "running"
+    PAUSED = "paused"  # e.g. the contractor could not get in
     BREACHED = "breached"
     MET = "met"
     CANCELLED = "cancelled"  # ended with no result: the case closed before it mattered
+
+
+FINAL = frozenset({ClockState.MET, ClockState.CANCELLED})
+
+
+@dataclass(frozen=True)
+class WarningPoint:
+    label: str  # "50%", "75%", "1 working day before"
+    at: datetime
+    fraction: float | None = None
 
 
 @dataclass(frozen=True)
 class Clock:
     id: str
     definition: str
-    standard: str  # pack id and the effective date of the version in force at the start
+    standard: str  # pack id @ effective date of the version in force at the start
     obligation: Obligation
     name: str
     source: str
     subject_type: SubjectType
     subject_id: str
     reference: str
+    instance: str  # the appointment or certificate it is about; "" for the whole subject
+    unit: Unit
     started_at: datetime
     deadline: datetime
     state: ClockState = ClockState.RUNNING
+    warning_fractions: tuple[float, ...] = ()
+    warnings: tuple[WarningPoint, ...] = ()  # still to come
     stopped_at: datetime | None = None
     breached_at: datetime | None = None
+    paused_at: datetime | None = None
+    extended_from: datetime | None = None
 
     @property
     def pack_id(self) -> str:
         return self.standard.split("@")[0]
 
+    @property
+    def effective_from(self) -> date:
+        return date.fromisoformat(self.standard.split("@")[1])
 
-def facts_of(event: CaseOpened | CaseReplied | CaseClosed) -> EventFacts:
-    if isinstance(event, CaseOpened):
-        return EventFacts(
-            event_type=event.event_type,
-            channel=event.channel,
-            mailbox=event.mailbox,
-            kind=event.kind,
-            priority=event.priority,
-            flags=frozenset(event.flags),
-        )
-    return EventFacts(event_type=event.event_type)
+    @property
+    def next_alert_at(self) -> datetime | None:
+        """When the timer must next look at this clock: a warning or the deadline."""
+        if self.state is not ClockState.RUNNING:
+            return None
+        return min([self.deadline, *(w.at for w in self.warnings)])
 
-
-def clocks_for_new_case(book: StandardsBook, case: CaseOpened) -> list[Clock]:
-    """Every clock, internal and statutory, that this case starts; the standards in
-    force on the day it was received apply for the life of the clock."""
-    received_day = default_calendar.local_date(case.received_at)
-    started = clocks_started_by(book, facts_of(case), received_day)
-    return [_start(applicable, case) for applicable in started]
+    def concerns(self, instance: str) -> bool:
+        """An event about one appointment leaves the clocks of other appointments alone."""
+        return not self.instance or not instance or self.instance == instance
 
 
-def _start(applicable: ApplicableClock, case: CaseOpened) -> Clock:
+# -- starting -------------------------------------------------------------------------
+
+
+def start(
+    applicable: ApplicableClock,
+    subject: Subject,
+    instance: str,
+    at: datetime,
+    due_reference: datetime,
+    due_on: date | None = None,
+) -> Clock:
+    """A new clock, due on `due_on` when a certificate's rules set the date, else counted
+    from `due_reference` (the appointment, for a reminder; the event itself otherwise)."""
     definition = applicable.clock
-    standard = f"{applicable.pack_id}@{applicable.effective_from.isoformat()}"
+    deadline = _end_of(due_on) if due_on else definition.target.due(due_reference)
+    clock_id = ":".join(
+        part for part in (applicable.pack_id, definition.id, subject.id, instance) if part
+    )
     return Clock(
-        id=f"{applicable.pack_id}:{definition.id}:{case.case_id}",
+        id=clock_id,
         definition=definition.id,
-        standard=standard,
+        standard=f"{applicable.pack_id}@{applicable.effective_from.isoformat()}",
         obligation=Obligation(applicable.pack_kind),
         name=definition.name,
         source=f"{definition.source.document}: {definition.source.text}",
-        subject_type=SubjectType.CASE,
-        subject_id=case.case_id,
-        reference=case.reference,
-        started_at=case.received_at,
-        deadline=definition.target.due(case.received_at),
+        subject_type=subject.type,
+        subject_id=subject.id,
+        reference=subject.reference,
+        instance=instance,
+        unit=definition.target.unit,
+        started_at=at,
+        deadline=deadline,
+        warning_fractions=definition.warnings,
+        warnings=warning_points(definition.warnings, definition.target.unit, at, deadline),
     )
 
 
-def definition_of(book: StandardsBook, clock: Clock) -> ClockDefinition:
-    pack = book.pack(clock.pack_id)
-    effective = datetime.fromisoformat(clock.standard.split("@")[1]).date()
-    standard = pack.standard_on(effective)
-    assert standard is not None  # the clock was started under this version
-    return standard.clock(clock.definition)
+def certificate_due(
+    definition: ClockDefinition, certificate: CertificateRecorded, previous_due: date | None
+) -> date | None:
+    """The due date a safety certificate sets for the next check, by the compliance rules."""
+    if definition.target.unit is not Unit.MONTHS:
+        return None
+    return next_due(
+        certificate.kind,
+        certificate.checked_on,
+        definition.target.amount,
+        previous_due,
+        certificate.review_on,
+    )
+
+
+def _end_of(day: date) -> datetime:
+    """A certificate is valid through its due date: it lapses at the next London midnight."""
+    return calendar.at(day + timedelta(days=1), time(0))
+
+
+def due_date(clock: Clock) -> date:
+    """The last day a property clock's check may be done on."""
+    return calendar.local_date(clock.deadline) - timedelta(days=1)
+
+
+def warning_points(
+    fractions: tuple[float, ...], unit: Unit, started: datetime, deadline: datetime
+) -> tuple[WarningPoint, ...]:
+    """The configured fractions of the target, and for working-day clocks one working day
+    before the deadline; only those still ahead of the start."""
+    points = [
+        WarningPoint(f"{round(f * 100)}%", _fraction_of(unit, started, deadline, f), f)
+        for f in fractions
+    ]
+    if unit is Unit.WORKING_DAYS:
+        points.append(WarningPoint("1 working day before", calendar.end_of_previous_working_day(deadline)))
+    return tuple(sorted((p for p in points if started < p.at < deadline), key=lambda p: p.at))
+
+
+def _fraction_of(unit: Unit, started: datetime, deadline: datetime, fraction: float) -> datetime:
+    if unit is Unit.WORKING_DAYS:
+        return calendar.add_working_time(started, fraction * calendar.working_time_between(started, deadline))
+    return started + fraction * (deadline - started)
+
+
+# -- moving a clock -------------------------------------------------------------------
 
 
 def stopped(clock: Clock, at: datetime) -> Clock:
-    return replace(clock, state=ClockState.MET, stopped_at=at)
+    return replace(clock, state=ClockState.MET, stopped_at=at, warnings=())
 
 
 def cancelled(clock: Clock, at: datetime) -> Clock:
-    return replace(clock, state=ClockState.CANCELLED, stopped_at=at)
+    return replace(clock, state=ClockState.CANCELLED, stopped_at=at, warnings=())
 
 
-def breached(clock: Clock, at: datetime) -> Clock:
-    return replace(clock, state=ClockState.BREACHED, breached_at=at)
+def paused(clock: Clock, at: datetime) -> Clock:
+    return replace(clock, state=ClockState.PAUSED, paused_at=at)
+
+
+def resumed(clock: Clock, at: datetime) -> Clock:
+    """Running again with the time it had left when it paused."""
+    assert clock.paused_at is not None
+    since = max(at, clock.paused_at)
+    if clock.unit is Unit.WORKING_DAYS:
+        left = calendar.working_time_between(clock.paused_at, max(clock.deadline, clock.paused_at))
+        deadline = calendar.add_working_time(since, left)
+    else:
+        deadline = clock.deadline + (since - clock.paused_at)
+    return _moved(replace(clock, state=ClockState.RUNNING, paused_at=None), deadline, since)
+
+
+def extended(clock: Clock, extension: Extension | None, to: datetime, agreed_at: datetime) -> tuple[Clock, bool]:
+    """The clock with its deadline moved to the agreed date, capped at the most the
+    standard allows; the flag says whether the agreed date went past that limit.
+
+    An extension must be agreed before the deadline, under a standard that allows one.
+    """
+    if extension is None or agreed_at > clock.deadline or clock.state in FINAL:
+        return clock, False
+    original = clock.extended_from or clock.deadline
+    limit = _extension_limit(original, extension)
+    deadline = min(to, limit) if limit else to
+    moved = _moved(replace(clock, extended_from=original), deadline, agreed_at)
+    return moved, limit is not None and to > limit
+
+
+def _extension_limit(original: datetime, extension: Extension) -> datetime | None:
+    if extension.amount is None or extension.unit is None:
+        return None  # the standard lets more time be agreed without a set maximum
+    if extension.unit is Unit.WORKING_DAYS:
+        return calendar.close_of(calendar.add_working_days(calendar.local_date(original), extension.amount))
+    return calendar.deadline(original, extension.amount, extension.unit)
+
+
+def _moved(clock: Clock, deadline: datetime, not_before: datetime) -> Clock:
+    """The clock with a new deadline and its warning points recounted to it."""
+    points = warning_points(clock.warning_fractions, clock.unit, clock.started_at, deadline)
+    return replace(clock, deadline=deadline, warnings=tuple(p for p in points if p.at > not_before))
+
+
+def due_alerts(clock: Clock, now: datetime) -> tuple[Clock, list[WarningPoint], bool]:
+    """What is due on a running clock at `now`: warnings passed, and whether it breached."""
+    if clock.state is not ClockState.RUNNING:
+        return clock, [], False
+    passed = [w for w in clock.warnings if w.at <= now]
+    if clock.deadline <= now:
+        return replace(clock, state=ClockState.BREACHED, breached_at=now, warnings=()), passed, True
+    later = tuple(w for w in clock.warnings if w.at > now)
+    return replace(clock, warnings=later), passed, False
+
+
+# -- what the monitor says ------------------------------------------------------------
 
 
 def breach_event(clock: Clock) -> SlaBreached:
     return SlaBreached(
         event_id=stable_event_id(clock.id, "breached"),
         correlation_id=clock.subject_id,
+        **_clock_fields(clock),
+    )
+
+
+def warning_event(clock: Clock, point: WarningPoint) -> SlaWarning:
+    return SlaWarning(
+        event_id=stable_event_id(clock.id, "warning", point.label, clock.deadline.isoformat()),
+        correlation_id=clock.subject_id,
+        point=point.label,
+        at_fraction=point.fraction,
         **_clock_fields(clock),
     )
 
@@ -115,7 +252,7 @@ def met_event(clock: Clock, stopped_at: datetime) -> SlaMet:
         correlation_id=clock.subject_id,
         stopped_at=stopped_at,
         # A stop recorded before the start (a reply dated before the letter) used no time.
-        working_time_used=default_calendar.working_time_between(
+        working_time_used=calendar.working_time_between(
             clock.started_at, max(clock.started_at, stopped_at)
         ),
         late_by=late_by,

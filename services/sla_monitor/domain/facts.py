@@ -1,0 +1,101 @@
+"""What the monitor reads from each event: its facts for the standards' matching,
+its subject, when it happened (event time, not arrival), and which instance of a
+repeating clock it concerns (an appointment, a certificate)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.events import AnyEvent
+from shared.events.appointments import AppointmentBooked
+from shared.events.cases import CaseFlagged, CaseOpened, HazardInvestigated
+from shared.events.compliance import CertificateRecorded
+from shared.events.notifications import NotificationFailed, NotificationSent
+from shared.events.sla import SubjectType
+from shared.standards.models import EventFacts
+
+# The field holding each event's business time; the envelope's occurred_at otherwise.
+EVENT_TIME_FIELDS = (
+    "received_at",
+    "replied_at",
+    "closed_at",
+    "flagged_at",
+    "requested_at",
+    "made_at",
+    "acknowledged_at",
+    "responded_at",
+    "escalated_at",
+    "agreed_at",
+    "investigated_at",
+    "made_safe_at",
+    "started_at",
+    "booked_at",
+    "cancelled_at",
+    "at",
+    "completed_at",
+    "raised_at",
+    "recorded_at",
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    type: SubjectType
+    id: str
+    reference: str
+
+
+def event_time(event: AnyEvent) -> datetime:
+    for field in EVENT_TIME_FIELDS:
+        value = getattr(event, field, None)
+        if isinstance(value, datetime):
+            return value
+    return event.occurred_at
+
+
+def subject_of(event: AnyEvent) -> Subject:
+    if isinstance(event, CertificateRecorded):
+        return Subject(SubjectType.PROPERTY, event.property_id, event.property_reference)
+    reference = getattr(event, "reference", "") or ""
+    return Subject(SubjectType.CASE, event.case_id, reference)  # type: ignore[union-attr]
+
+
+def instance_of(event: AnyEvent) -> str:
+    """The appointment or certificate an event is about; "" when it is about the whole subject."""
+    if isinstance(event, CertificateRecorded):
+        return f"{event.kind}:{event.checked_on.isoformat()}"
+    return getattr(event, "appointment_id", None) or ""
+
+
+def facts_of(event: AnyEvent) -> EventFacts:
+    kind = getattr(event, "kind", None)
+    if isinstance(event, NotificationSent | NotificationFailed):
+        kind = event.purpose
+    return EventFacts(
+        event_type=event.event_type,
+        channel=getattr(event, "channel", None),
+        mailbox=getattr(event, "mailbox", None),
+        kind=str(kind) if kind is not None else None,
+        priority=_str_or_none(getattr(event, "priority", None)),
+        stage=_str_or_none(getattr(event, "stage", None)),
+        flags=_flags(event),
+    )
+
+
+def _flags(event: AnyEvent) -> frozenset[str]:
+    if isinstance(event, CaseOpened | HazardInvestigated):
+        return frozenset(str(flag) for flag in event.flags)
+    if isinstance(event, CaseFlagged):
+        return frozenset({event.flag})
+    return frozenset()
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def due_reference(event: AnyEvent) -> datetime:
+    """What a 'before the previous working day' target counts back from."""
+    if isinstance(event, AppointmentBooked):
+        return event.starts_at
+    return event_time(event)
+
