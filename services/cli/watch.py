@@ -142,7 +142,7 @@ def _clock_line(at: datetime, severity: Severity, event: SlaBreached | SlaWarnin
     local = default_calendar.local(at).strftime("%Y-%m-%d %H:%M:%S")
     limit = "legal limit" if event.obligation == Obligation.STATUTORY else "internal target"
     words = clock_in_words(event.clock)
-    return f"{local}  {severity.label:<8}  {event.reference:<12}  {words}  {detail}  [{limit}]"
+    return f"{local}  {severity.label:<8}  {event.reference:<11}  {words}  {detail}  [{limit}]"
 
 
 # -- tailing ------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from shared.events import utcnow
 from shared.events.cases import Channel, Mailbox
 from shared.events.envelope import AwareDatetime
 from shared.service import Runtime, http_app
+from shared.standards.loader import load_all
+from shared.standards.models import StandardsBook
 from services.intake import handlers
 from services.intake.adapters.smtp import MailboxHandler, serve_smtp
 from services.intake.bootstrap import bootstrap
@@ -36,11 +38,12 @@ class CaseCreated(BaseModel):
     reference: str
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None) -> FastAPI:
     runtime = runtime or bootstrap()
+    book = book or load_all()
     settings: IntakeSettings = runtime.settings  # type: ignore[assignment]
     app = http_app(runtime, "Doorstep intake", "Every inbound contact becomes a case.")
-    _add_smtp(runtime, settings)
+    _add_smtp(runtime, book, settings)
     staff = _staff_guard(settings)
 
     @app.post("/staff/letters", status_code=201, tags=["staff"])
@@ -53,13 +56,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             subject=letter.subject,
             received_at=letter.received_at,
         )
-        case = await handlers.record_contact(runtime, contact)
+        case = await handlers.record_contact(runtime, book, contact)
         return CaseCreated(case_id=case.case_id, reference=case.reference)
 
     return app
 
 
-def _add_smtp(runtime: Runtime, settings: IntakeSettings) -> None:
+def _add_smtp(runtime: Runtime, book: StandardsBook, settings: IntakeSettings) -> None:
     def resolve(address: str) -> Mailbox | None:
         return mailbox_for(address, settings.mail_domain)
 
@@ -81,7 +84,7 @@ def _add_smtp(runtime: Runtime, settings: IntakeSettings) -> None:
             sender_email=mail.sender,
             received_at=utcnow(),
         )
-        return (await handlers.record_contact(runtime, contact, raw_id)).reference
+        return (await handlers.record_contact(runtime, book, contact, raw_id)).reference
 
     servers = []
 

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from shared.events import utcnow
 from shared.events.cases import CaseOpened
 from shared.service import Runtime
+from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters.tables import cases, raw_messages
 from services.intake.domain.cases import (
@@ -15,13 +16,14 @@ from services.intake.domain.cases import (
     acknowledgement,
     new_reference,
     open_case,
+    reply_promise,
 )
 
 log = logging.getLogger(__name__)
 
 
 async def record_contact(
-    runtime: Runtime, contact: ReceivedContact, raw_id: str | None = None
+    runtime: Runtime, book: StandardsBook, contact: ReceivedContact, raw_id: str | None = None
 ) -> CaseOpened:
     case_id = str(uuid4())
     case = open_case(case_id, new_reference(), contact)
@@ -33,8 +35,9 @@ async def record_contact(
             )
         await runtime.outbox.add(session, Topic.CASES, case)
         if contact.sender_email:
+            promise = reply_promise(book, case)
             await runtime.outbox.add(
-                session, Topic.NOTIFICATIONS_REQUESTED, acknowledgement(case, contact.sender_email)
+                session, Topic.NOTIFICATIONS_REQUESTED, acknowledgement(case, contact.sender_email, promise)
             )
     runtime.outbox.wake()
     log.info("case opened", extra={"case_id": case_id, "reference": case.reference, "kind": case.kind})

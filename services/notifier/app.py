@@ -7,7 +7,7 @@ from shared.service import Runtime, http_app
 from shared.topics import Topic
 from services.notifier.adapters.outbox_folder import OutboxFolderSender
 from services.notifier.bootstrap import bootstrap
-from services.notifier.domain.messages import Templates
+from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.handlers import Notifier
 from services.notifier.settings import NotifierSettings
 

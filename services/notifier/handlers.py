@@ -17,7 +17,8 @@ from shared.events.notifications import (
 from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier.adapters.tables import deliveries
-from services.notifier.domain.messages import EmailMessageText, Templates
+from services.notifier.adapters.jinja_templates import Templates
+from services.notifier.domain.messages import EmailMessageText
 
 log = logging.getLogger(__name__)
 

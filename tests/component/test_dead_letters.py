@@ -11,7 +11,8 @@ from shared.events.notifications import NotificationFailed, NotificationRequeste
 from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier.app import create_app
-from services.notifier.domain.messages import EmailMessageText, Templates
+from services.notifier.adapters.jinja_templates import Templates
+from services.notifier.domain.messages import EmailMessageText
 from services.notifier.handlers import Notifier
 from tests.component.conftest import ATTEMPTS, record
 

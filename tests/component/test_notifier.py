@@ -27,7 +27,10 @@ def request(**changes: object) -> NotificationRequested:
         "purpose": Purpose.ACKNOWLEDGEMENT,
         "template": "acknowledgement",
         "recipient": Recipient(email=TENANT),
-        "personalisation": {"reference": "HX-ABCD2345", "mailbox": "repairs"},
+        "personalisation": {
+            "reference": "HX-ABCD2345",
+            "promise": "We will reply to all repair email requests within 3 working days.",
+        },
     }
     fields.update(changes)
     return NotificationRequested(**fields)  # type: ignore[arg-type]
@@ -183,7 +186,7 @@ class RecordingSender:
 
 
 async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_runtime: Runtime):
-    from services.notifier.domain.messages import Templates
+    from services.notifier.adapters.jinja_templates import Templates
     from services.notifier.handlers import Notifier
 
     sender = RecordingSender()
@@ -205,7 +208,7 @@ async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_ru
 async def test_a_request_whose_send_was_interrupted_is_sent_again(notifier_runtime: Runtime):
     """The documented window: claimed, then stopped before recording. Sending again is
     preferred to never sending."""
-    from services.notifier.domain.messages import Templates
+    from services.notifier.adapters.jinja_templates import Templates
     from services.notifier.handlers import SENDING, Notifier
 
     sender = RecordingSender()

@@ -1,0 +1,40 @@
+"""A new case and its acknowledgement (pure)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.events.cases import Channel, Mailbox
+from shared.standards.loader import load_all
+from services.intake.domain.cases import ReceivedContact, acknowledgement, open_case, reply_promise
+
+RECEIVED = datetime(2026, 11, 30, 10, tzinfo=UTC)
+
+
+def opened(channel: Channel, mailbox: Mailbox | None, text: str = "Hello"):  # type: ignore[no-untyped-def]
+    return open_case("c1", "HX-ABCD2345", ReceivedContact(channel, mailbox, text, RECEIVED))
+
+
+@pytest.mark.parametrize(
+    ("mailbox", "words"),
+    [
+        (Mailbox.REPAIRS, "within 3 working days"),
+        (Mailbox.CUSTOMER_DESK, "within 5 working days"),
+        (Mailbox.COMPLAINTS, "within 5 working days"),
+    ],
+)
+def test_the_acknowledgement_quotes_the_standard_in_force(mailbox: Mailbox, words: str):
+    promise = reply_promise(load_all(), opened(Channel.EMAIL, mailbox))
+    assert words in promise
+
+
+def test_a_letter_has_no_mailbox_promise():
+    assert reply_promise(load_all(), opened(Channel.LETTER, None)) == ""
+
+
+def test_the_acknowledgement_is_keyed_once_per_case():
+    case = opened(Channel.EMAIL, Mailbox.REPAIRS, "smell of gas")
+    request = acknowledgement(case, "jo@example.org", "We will reply.")
+    assert request.idempotency_key == "c1:acknowledgement"
+    assert request.personalisation == {"reference": "HX-ABCD2345", "promise": "We will reply."}
+    assert request.key() == b"c1"
