@@ -26,7 +26,7 @@ def main(quarter: str | None, year: str | None, out: Path) -> int:
         print(f"doorstep report: {error}", file=sys.stderr)
         return 2
     settings = SlaMonitorSettings()
-    report = asyncio.run(_compile(settings.database_url, period, settings.homes))
+    report = asyncio.run(_compile(settings.database(), period, settings.homes))
     print(render(report))
     for path in write(report, out):
         print(f"wrote {path}")

@@ -225,7 +225,58 @@ async def test_every_figure_of_the_quarter(client: httpx.AsyncClient):
 async def test_the_year_takes_in_every_quarter(client: httpx.AsyncClient):
     report = await report_of(client, "2026")
     assert report["complaints"]["stage_1_received"]["count"] == 3  # c3 was received in Q2
-    assert report["anti_social_behaviour"]["count"] == 3  # a3 in Q4
+    assert report["anti_social_behaviour"] == {"count": 3, "per_1000_homes": 6.0, "tsm": "NM01(1)"}  # a3 in Q4
     assert report["rent_credits"] == {"count": 2, "total_pence": 2000}
-    assert report["gas_safety"]["count"] == 0  # on 31 December both certificates have lapsed
-    assert report["gas_safety"]["out_of"] == 3  # p1, p2 and ... no: see below
+    assert report["gas_safety"] == share(0, 2, 0.0, "BS01")  # by 31 December both have lapsed
+
+
+async def test_a_quarter_with_nothing_in_it_reports_zeros_and_n_a(client: httpx.AsyncClient):
+    report = await report_of(client, "2025Q1")
+    assert report["complaints"]["stage_1_received"] == {"count": 0, "per_1000_homes": 0.0, "tsm": "CH01(1)"}
+    assert report["clocks"] == []
+    assert report["repairs"]["average_end_to_end_days"] is None
+    assert report["gas_safety"] == share(0, 0, None, "BS01")
+    assert report["inspections"]["target_met"] is None
+
+
+async def test_the_report_holds_ids_and_references_only(client: httpx.AsyncClient):
+    response = await client.get("/v1/reports/2026Q3")
+    assert "Example Road" not in response.text
+
+
+@pytest.mark.parametrize(
+    "period, says",
+    [
+        ("2026Q5", "quarters 1 to 4"),
+        ("last-quarter", "give a quarter such as 2026Q3"),
+        ("2026-28", "2026-27"),
+    ],
+)
+async def test_a_bad_period_is_refused_with_a_clear_message(client: httpx.AsyncClient, period: str, says: str):
+    response = await client.get(f"/v1/reports/{period}")
+    assert response.status_code == 422
+    assert says in response.json()["detail"]
+
+
+async def test_recording_an_event_again_adds_nothing(recorded: Runtime):
+    async with recorded.sessions() as session:
+        cases = await session.scalar(
+            select(func.count()).select_from(facts.cases_opened).where(facts.cases_opened.c.case_id == "c1")
+        )
+        scores = await session.scalar(select(func.count()).select_from(facts.survey_scores))
+    assert cases == 1
+    assert scores == 4  # three aspects of r1's survey, one of r2's
+    async with recorded.sessions.begin() as session:
+        for event in EVENTS:
+            await record(session, event)
+    async with recorded.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(facts.cases_opened))
+    assert total == 8  # c1 (once), c2, c3, a1, a2, a3, r1, r2
+
+
+async def test_events_no_figure_needs_are_not_recorded(recorded: Runtime):
+    async with recorded.sessions() as session:
+        visits = await session.scalar(select(func.count()).select_from(facts.repair_visits))
+        gas = await session.scalar(select(func.count()).select_from(facts.gas_checks))
+    assert visits == 3  # the inspection visit is left out
+    assert gas == 2  # the electrical certificate is left out

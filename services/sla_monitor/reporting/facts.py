@@ -21,9 +21,9 @@ from shared.events.feedback import SurveyAnswered, WorksInspected
 from shared.events.finance import RentCreditDue
 from services.sla_monitor.adapters.tables import metadata
 
-ID = 100  # case, appointment and property ids
+ID = 64  # case, appointment and property ids (shared.events.envelope.Id)
 EVENT_ID = 36
-REFERENCE = 32
+REFERENCE = 64
 WORD = 40  # kinds, priorities, reasons, aspects
 
 

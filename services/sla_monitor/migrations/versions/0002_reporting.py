@@ -31,8 +31,8 @@ INDEXED = {
 
 def _case() -> list[sa.Column]:
     return [
-        sa.Column('case_id', sa.String(length=100), nullable=False),
-        sa.Column('reference', sa.String(length=32), nullable=False),
+        sa.Column('case_id', sa.String(length=64), nullable=False),
+        sa.Column('reference', sa.String(length=64), nullable=False),
     ]
 
 
@@ -55,14 +55,14 @@ def upgrade() -> None:
     op.create_table('report_repair_visits',
     sa.Column('event_id', sa.String(length=36), nullable=False),
     *_case(),
-    sa.Column('appointment_id', sa.String(length=100), nullable=False),
+    sa.Column('appointment_id', sa.String(length=64), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('fixed_first_time', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('event_id')
     )
     op.create_table('report_gas_checks',
     sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('property_id', sa.String(length=100), nullable=False),
+    sa.Column('property_id', sa.String(length=64), nullable=False),
     sa.Column('checked_on', sa.Date(), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id')
@@ -70,7 +70,7 @@ def upgrade() -> None:
     op.create_table('report_rent_credits',
     sa.Column('event_id', sa.String(length=36), nullable=False),
     *_case(),
-    sa.Column('appointment_id', sa.String(length=100), nullable=False),
+    sa.Column('appointment_id', sa.String(length=64), nullable=False),
     sa.Column('amount_pence', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=40), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
