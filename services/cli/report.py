@@ -61,7 +61,8 @@ async def _compile(database_url: str, period: Period, homes: int) -> Report:
 def render(report: Report) -> str:
     found = lines(report)
     width = max(len(line.measure) for line in found)
-    return "\n".join([*_heading(report), "", *_sections(found, width)])
+    columns = f"  {'Measure':<{width}}  {'Value':>10}  {'Count':<18}  TSM"
+    return "\n".join([*_heading(report), "", columns, "", *_sections(found, width)])
 
 
 def _heading(report: Report) -> list[str]:

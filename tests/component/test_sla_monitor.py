@@ -1,30 +1,60 @@
-"""The SLA monitor on the in-memory broker: case events start and stop clocks, and a
-missed deadline is published once.
+"""The SLA monitor on the in-memory broker: events start, stop, pause, resume, extend and
+cancel clocks; warnings and a missed deadline are published once.
 
-`create_app` wires the real subscribers; the deadline timer it would start is stood in
-for by calling `Monitor.breach_due()` on a Monitor over the same runtime (a Monitor
-keeps no state of its own beyond the database)."""
+`create_app` wires the real subscriber and puts its Monitor on `app.state.monitor`. The
+deadline timer it would start is stood in for by calling `monitor.alert_due()`, and time
+is driven by giving events times in the past. The in-memory broker never assigns
+partitions, so the monitor is told it owns every one (`OwnsEverything`)."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from faststream.kafka import TestKafkaBroker
-from sqlalchemy import select
 
 from shared.events import Event, parse_event, serialize
-from shared.events.cases import CaseClosed, CaseKind, CaseOpened, CaseReplied, Channel, Mailbox
+from shared.events.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentKind,
+    AppointmentNoAccess,
+    WorksOrderRaised,
+)
+from shared.events.cases import (
+    CaseClosed,
+    CaseKind,
+    CaseOpened,
+    CaseReplied,
+    Channel,
+    ComplaintAcknowledged,
+    ComplaintStage,
+    ExtensionAgreed,
+    Mailbox,
+    Priority,
+)
+from shared.events.compliance import CertificateKind, CertificateRecorded
+from shared.events.notifications import NotificationChannel, NotificationSent, Purpose
+from shared.kafka import Origin
 from shared.service import Runtime
 from shared.standards.loader import load_all
 from shared.topics import Topic
-from services.sla_monitor.adapters.tables import clocks
+from services.sla_monitor.adapters import clock_store
+from services.sla_monitor.adapters.ownership import OwnsEverything
 from services.sla_monitor.app import create_app
+from services.sla_monitor.domain.clocks import Clock, ClockState
 from services.sla_monitor.handlers import Monitor
 from tests.component.conftest import Recorder, record
 
 CASE_ID = "5b0f6a3e-8f0e-4c1e-9d43-1c2b3a4d5e6f"
 REFERENCE = "HX-ABCD2345"
-THIRTY_DAYS_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+PROPERTY_ID = "9d2e7c41-0b7a-4f55-8c3e-2a1b0c9d8e7f"
+NOW = datetime.now(UTC).replace(microsecond=0)
+THIRTY_DAYS_AGO = NOW - timedelta(days=30)
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +64,19 @@ def book():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def monitor(sla_monitor_runtime: Runtime, book) -> Monitor:  # type: ignore[no-untyped-def]
-    create_app(sla_monitor_runtime, book)
-    return Monitor(sla_monitor_runtime, book, asyncio.Event())
+    monitor: Monitor = create_app(sla_monitor_runtime, book).state.monitor
+    monitor.ownership = OwnsEverything()
+    return monitor
 
 
 @pytest.fixture
 def breaches(sla_monitor_runtime: Runtime, monitor: Monitor) -> Recorder:
     return record(sla_monitor_runtime.broker, Topic.SLA_BREACHES)
+
+
+@pytest.fixture
+def warnings(sla_monitor_runtime: Runtime, monitor: Monitor) -> Recorder:
+    return record(sla_monitor_runtime.broker, Topic.SLA_WARNINGS)
 
 
 @pytest.fixture
@@ -51,6 +87,19 @@ def outcomes(sla_monitor_runtime: Runtime, monitor: Monitor) -> Recorder:
 @pytest.fixture
 def dead(sla_monitor_runtime: Runtime, monitor: Monitor) -> Recorder:
     return record(sla_monitor_runtime.broker, Topic.DLQ_SLA_MONITOR)
+
+
+class Lagging(OwnsEverything):
+    """Owns every partition, but has not yet handled every input up to its end until told."""
+
+    def __init__(self) -> None:
+        self.behind = True
+
+    async def caught_up(self, partitions: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+        return set() if self.behind else set(partitions)
+
+
+# -- events ------------------------------------------------------------------------------------
 
 
 def letter_opened(received_at: datetime = THIRTY_DAYS_AGO, kind: CaseKind = CaseKind.LETTER) -> CaseOpened:
@@ -64,18 +113,152 @@ def letter_opened(received_at: datetime = THIRTY_DAYS_AGO, kind: CaseKind = Case
     )
 
 
+def repair_opened(received_at: datetime, priority: Priority = Priority.URGENT) -> CaseOpened:
+    return CaseOpened(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        channel=Channel.PHONE,
+        kind=CaseKind.REPAIR_REQUEST,
+        priority=priority,
+        received_at=received_at,
+    )
+
+
+def complaint_opened(received_at: datetime) -> CaseOpened:
+    return CaseOpened(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        channel=Channel.EMAIL,
+        mailbox=Mailbox.COMPLAINTS,
+        kind=CaseKind.COMPLAINT,
+        received_at=received_at,
+    )
+
+
 def replied(at: datetime) -> CaseReplied:
     return CaseReplied(correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, replied_at=at)
 
 
+def acknowledged(at: datetime) -> ComplaintAcknowledged:
+    return ComplaintAcknowledged(
+        correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, stage=ComplaintStage.STAGE_1, acknowledged_at=at
+    )
+
+
+def extension(clock: str, new_deadline: datetime, agreed_at: datetime) -> ExtensionAgreed:
+    return ExtensionAgreed(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        clock=clock,
+        new_deadline=new_deadline,
+        reason="complex complaint, agreed with the tenant in writing",
+        agreed_at=agreed_at,
+    )
+
+
+def booked(appointment_id: str, starts_at: datetime, booked_at: datetime) -> AppointmentBooked:
+    return AppointmentBooked(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        appointment_id=appointment_id,
+        kind=AppointmentKind.REPAIR,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        booked_at=booked_at,
+    )
+
+
+def no_access(appointment_id: str, at: datetime) -> AppointmentNoAccess:
+    return AppointmentNoAccess(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        appointment_id=appointment_id,
+        kind=AppointmentKind.REPAIR,
+        at=at,
+    )
+
+
+def cancelled(appointment_id: str, at: datetime) -> AppointmentCancelled:
+    return AppointmentCancelled(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        appointment_id=appointment_id,
+        kind=AppointmentKind.REPAIR,
+        cancelled_at=at,
+    )
+
+
+def reminder_sent(appointment_id: str, at: datetime) -> NotificationSent:
+    return NotificationSent(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        appointment_id=appointment_id,
+        idempotency_key=f"{appointment_id}:appointment_reminder",
+        purpose=Purpose.APPOINTMENT_REMINDER,
+        channel=NotificationChannel.SMS,
+        provider_ref=f"sms:{appointment_id}",
+        occurred_at=at,
+    )
+
+
+def gas_certificate(checked_on: date) -> CertificateRecorded:
+    return CertificateRecorded(
+        correlation_id=PROPERTY_ID,
+        property_id=PROPERTY_ID,
+        property_reference="PR-0042",
+        kind=CertificateKind.GAS_SAFETY,
+        checked_on=checked_on,
+        recorded_at=datetime.combine(checked_on, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12),
+    )
+
+
+def works_order_raised(at: datetime) -> WorksOrderRaised:
+    return WorksOrderRaised(
+        correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, works_order_id="WO-1", raised_at=at
+    )
+
+
+TOPIC_OF_MODULE = {
+    "shared.events.cases": Topic.CASES,
+    "shared.events.appointments": Topic.APPOINTMENTS,
+    "shared.events.notifications": Topic.NOTIFICATIONS_OUTCOMES,
+    "shared.events.compliance": Topic.COMPLIANCE,
+}
+
+
 async def publish(broker, event: Event) -> None:  # type: ignore[no-untyped-def]
-    await broker.publish(serialize(event), str(Topic.CASES), key=event.key())
+    topic = TOPIC_OF_MODULE[type(event).__module__]
+    await broker.publish(serialize(event), str(topic), key=event.key())
 
 
-async def clock_states(runtime: Runtime) -> dict[str, str]:
+# -- reading back ------------------------------------------------------------------------------
+
+
+async def clock_states(runtime: Runtime, subject_id: str = CASE_ID) -> dict[str, str]:
+    return {c.definition: str(c.state) for c in await clocks_of(runtime, subject_id)}
+
+
+async def clocks_of(runtime: Runtime, subject_id: str = CASE_ID) -> list[Clock]:
     async with runtime.sessions() as session:
-        rows = await session.execute(select(clocks.c.definition, clocks.c.state))
-    return {definition: state for definition, state in rows}
+        return await clock_store.for_subject(session, subject_id)
+
+
+async def clock(runtime: Runtime, clock_id: str, subject_id: str = CASE_ID) -> Clock:
+    [found] = [c for c in await clocks_of(runtime, subject_id) if c.id == clock_id]
+    return found
+
+
+def events(recorder: Recorder) -> list:  # type: ignore[type-arg]
+    return [parse_event(r.body) for r in recorder.records]
+
+
+# -- breaching and meeting ---------------------------------------------------------------------
 
 
 async def test_a_letter_received_30_days_ago_is_breached(
@@ -84,7 +267,7 @@ async def test_a_letter_received_30_days_ago_is_breached(
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened())
         assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
-        await monitor.breach_due()
+        assert await monitor.alert_due()
         await sla_monitor_runtime.outbox.relay_pending()
 
     [record_] = breaches.records
@@ -107,10 +290,10 @@ async def test_a_breach_is_published_once_however_often_it_is_looked_for(
     opened = letter_opened()
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, opened)
-        await monitor.breach_due()
-        await monitor.breach_due()
+        await monitor.alert_due()
+        await monitor.alert_due()
         await publish(broker, opened)  # redelivered after a rebalance
-        await monitor.breach_due()
+        await monitor.alert_due()
         await sla_monitor_runtime.outbox.relay_pending()
         await sla_monitor_runtime.outbox.relay_pending()
 
@@ -120,10 +303,10 @@ async def test_a_breach_is_published_once_however_often_it_is_looked_for(
 async def test_two_monitors_racing_publish_one_breach(
     sla_monitor_runtime: Runtime, monitor: Monitor, breaches: Recorder, book
 ):  # type: ignore[no-untyped-def]
-    other_replica = Monitor(sla_monitor_runtime, book, asyncio.Event())
+    other_replica = Monitor(sla_monitor_runtime, book, OwnsEverything(), asyncio.Event())
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened())
-        await asyncio.gather(monitor.breach_due(), other_replica.breach_due())
+        await asyncio.gather(monitor.alert_due(), other_replica.alert_due())
         await sla_monitor_runtime.outbox.relay_pending()
 
     assert len(breaches.records) == 1
@@ -136,7 +319,7 @@ async def test_a_reply_before_the_deadline_is_met_and_never_breached(
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened())
         await publish(broker, replied(reply_at))
-        await monitor.breach_due()  # the deadline has long passed: only "met" stops a breach
+        await monitor.alert_due()  # the deadline has long passed: only "met" stops a breach
         await sla_monitor_runtime.outbox.relay_pending()
 
     [record_] = outcomes.records
@@ -149,9 +332,7 @@ async def test_a_reply_before_the_deadline_is_met_and_never_breached(
     assert await clock_states(sla_monitor_runtime) == {"letter_reply": "met"}
 
 
-async def test_a_redelivered_reply_is_met_once(
-    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
-):
+async def test_a_redelivered_reply_is_met_once(sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder):
     reply = replied(THIRTY_DAYS_AGO + timedelta(days=1))
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened())
@@ -168,7 +349,7 @@ async def test_a_reply_after_a_breach_is_met_late(
     reply_at = datetime.now(UTC).replace(microsecond=0)
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened())
-        await monitor.breach_due()
+        await monitor.alert_due()
         await publish(broker, replied(reply_at))
         await sla_monitor_runtime.outbox.relay_pending()
 
@@ -184,18 +365,21 @@ async def test_a_case_received_now_is_not_breached_yet(
 ):
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened(received_at=datetime.now(UTC)))
-        await monitor.breach_due()
+        assert await monitor.alert_due()
         await sla_monitor_runtime.outbox.relay_pending()
 
     assert breaches.records == []
-    assert await monitor.next_deadline() > datetime.now(UTC)  # type: ignore[operator]
+    [letter] = await clocks_of(sla_monitor_runtime)
+    assert await monitor.next_alert() == letter.next_alert_at
+    assert letter.next_alert_at is not None and letter.next_alert_at > datetime.now(UTC)
 
 
 async def test_a_new_clock_wakes_the_deadline_timer(sla_monitor_runtime: Runtime, book):  # type: ignore[no-untyped-def]
     changed = asyncio.Event()
-    watched = Monitor(sla_monitor_runtime, book, changed)
-    await watched.case_opened(letter_opened())
+    watched = Monitor(sla_monitor_runtime, book, OwnsEverything(), changed)
+    await watched.apply(letter_opened(), Origin(str(Topic.CASES), 0, 0))
     assert changed.is_set()
+    assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
 
 
 async def test_closing_a_complaint_cancels_its_clocks(
@@ -209,7 +393,7 @@ async def test_closing_a_complaint_cancels_its_clocks(
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened(kind=CaseKind.COMPLAINT))
         await publish(broker, closed)
-        await monitor.breach_due()
+        await monitor.alert_due()
         await sla_monitor_runtime.outbox.relay_pending()
 
     assert [parse_event(r.body).clock for r in breaches.records] == []
@@ -219,7 +403,7 @@ async def test_closing_a_complaint_cancels_its_clocks(
 async def test_an_email_to_repairs_replied_in_time_meets_the_reply_clock_only(
     sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
 ):
-    received = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    received = utc(2026, 11, 30, 10, 0)
     email = CaseOpened(
         correlation_id=CASE_ID,
         case_id=CASE_ID,
@@ -227,7 +411,7 @@ async def test_an_email_to_repairs_replied_in_time_meets_the_reply_clock_only(
         channel=Channel.EMAIL,
         mailbox=Mailbox.REPAIRS,
         kind=CaseKind.REPAIR_REQUEST,
-        priority="routine",
+        priority=Priority.ROUTINE,
         received_at=received,
     )
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
@@ -251,3 +435,258 @@ async def test_unreadable_case_events_are_dead_lettered(
     [letter] = dead.records
     assert letter.headers["dlq_topic"] == str(Topic.CASES)
     assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
+
+
+# -- pausing and resuming ----------------------------------------------------------------------
+
+URGENT = f"hexagon:repair_completion_urgent:{CASE_ID}"
+
+
+async def test_no_access_pauses_an_urgent_repair_and_a_new_booking_resumes_it_later(
+    sla_monitor_runtime: Runtime, monitor: Monitor, breaches: Recorder
+):
+    # Seven days from the report ran out two hours ago, but the contractor could not get in
+    # on day one and the next appointment was booked a day later: one day on hold.
+    reported = NOW - timedelta(days=7, hours=2)
+    no_access_at, rebooked_at = reported + timedelta(days=1), reported + timedelta(days=2)
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, repair_opened(reported))
+        original = (await clock(sla_monitor_runtime, URGENT)).deadline
+        assert original < NOW
+
+        await publish(broker, no_access("appt-1", no_access_at))
+        on_hold = await clock(sla_monitor_runtime, URGENT)
+        assert (on_hold.state, on_hold.paused_at) == (ClockState.PAUSED, no_access_at)
+
+        await publish(broker, booked("appt-2", NOW + timedelta(days=10), rebooked_at))
+        await monitor.alert_due()
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    running = await clock(sla_monitor_runtime, URGENT)
+    assert running.state is ClockState.RUNNING
+    assert running.paused_at is None
+    assert running.deadline == original + timedelta(days=1)
+    assert running.deadline > NOW
+    assert [e.clock for e in events(breaches)] == []
+
+
+async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime, monitor: Monitor):
+    reported = NOW - timedelta(days=7, hours=2)
+    pause = no_access("appt-1", reported + timedelta(days=1))
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, repair_opened(reported))
+        original = (await clock(sla_monitor_runtime, URGENT)).deadline
+        await publish(broker, pause)
+        await publish(broker, booked("appt-2", NOW + timedelta(days=10), reported + timedelta(days=2)))
+        await publish(broker, pause)  # the same record again, after a rebalance
+
+    running = await clock(sla_monitor_runtime, URGENT)
+    assert running.state is ClockState.RUNNING
+    assert running.deadline == original + timedelta(days=1)
+
+
+# -- complaints: the statutory chain and extensions --------------------------------------------
+
+RECEIVED = utc(2026, 11, 2, 10, 0)  # Monday; November 2026 is winter and holds no bank holiday
+ACKNOWLEDGED = utc(2026, 11, 4, 11, 0)  # Wednesday
+STATUTORY_RESPONSE = f"statutory-england:complaint_stage1_response:{CASE_ID}"
+INTERNAL_RESPONSE = f"hexagon:complaint_stage1_response:{CASE_ID}"
+
+
+async def test_a_stage_1_acknowledgement_starts_the_statutory_response_clock_from_itself(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, complaint_opened(RECEIVED))
+        assert STATUTORY_RESPONSE not in {c.id for c in await clocks_of(sla_monitor_runtime)}
+        await publish(broker, acknowledged(ACKNOWLEDGED))
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    met = {(m.standard.split("@")[0], m.clock): m for m in events(outcomes)}
+    assert set(met) == {
+        ("statutory-england", "complaint_stage1_acknowledgement"),
+        ("hexagon", "complaint_acknowledgement"),
+        ("hexagon", "email_reply_complaints"),
+    }
+    assert all(m.stopped_at == ACKNOWLEDGED and m.late_by is None for m in met.values())
+
+    response = await clock(sla_monitor_runtime, STATUTORY_RESPONSE)
+    assert response.state is ClockState.RUNNING
+    assert response.started_at == ACKNOWLEDGED
+    assert response.deadline == utc(2026, 11, 18, 17, 0)  # 10 working days after Wednesday 4 November
+    assert response.standard == "statutory-england@2025-12-01"
+    # the internal Stage 1 response runs from receipt, as Hexagon's document is read
+    assert (await clock(sla_monitor_runtime, INTERNAL_RESPONSE)).deadline == utc(2026, 11, 16, 17, 0)
+
+
+async def test_an_agreed_extension_moves_both_packs_clocks_the_statutory_one_no_further_than_the_law_allows(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    agreed = extension("complaint_stage1_response", utc(2026, 12, 11, 17, 0), utc(2026, 11, 13, 10, 0))
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, complaint_opened(RECEIVED))
+        await publish(broker, acknowledged(ACKNOWLEDGED))
+        await publish(broker, agreed)
+
+    internal = await clock(sla_monitor_runtime, INTERNAL_RESPONSE)
+    assert internal.deadline == utc(2026, 12, 11, 17, 0)  # Hexagon's document sets no maximum
+    assert internal.extended_from == utc(2026, 11, 16, 17, 0)
+
+    statutory = await clock(sla_monitor_runtime, STATUTORY_RESPONSE)
+    assert statutory.deadline == utc(2026, 12, 2, 17, 0)  # 18 November + 10 working days
+    assert statutory.extended_from == utc(2026, 11, 18, 17, 0)
+    assert statutory.state is ClockState.RUNNING
+
+    others = [c for c in await clocks_of(sla_monitor_runtime) if c.definition != "complaint_stage1_response"]
+    assert all(c.extended_from is None for c in others)
+
+
+# -- appointment reminders ---------------------------------------------------------------------
+
+MONDAY_APPOINTMENT = utc(2026, 3, 16, 10, 0)
+TUESDAY_APPOINTMENT = utc(2026, 3, 17, 10, 0)
+BOOKED_AT = utc(2026, 3, 9, 10, 0)
+REMINDER_A = f"hexagon:appointment_reminder:{CASE_ID}:appt-A"
+REMINDER_B = f"hexagon:appointment_reminder:{CASE_ID}:appt-B"
+
+
+async def test_a_reminder_is_due_by_17_00_on_the_working_day_before_and_met_by_its_notification(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, booked("appt-A", MONDAY_APPOINTMENT, BOOKED_AT))
+        await publish(broker, booked("appt-B", TUESDAY_APPOINTMENT, BOOKED_AT))
+        assert (await clock(sla_monitor_runtime, REMINDER_A)).deadline == utc(2026, 3, 13, 17, 0)  # Friday
+        assert (await clock(sla_monitor_runtime, REMINDER_B)).deadline == utc(2026, 3, 16, 17, 0)  # Monday
+
+        await publish(broker, reminder_sent("appt-A", utc(2026, 3, 13, 12, 0)))
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    [met] = events(outcomes)
+    assert (met.clock_id, met.stopped_at, met.late_by) == (REMINDER_A, utc(2026, 3, 13, 12, 0), None)
+    assert (await clock(sla_monitor_runtime, REMINDER_A)).state is ClockState.MET
+    assert (await clock(sla_monitor_runtime, REMINDER_B)).state is ClockState.RUNNING  # another appointment
+
+
+async def test_cancelling_an_appointment_cancels_its_reminder_only(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, booked("appt-A", MONDAY_APPOINTMENT, BOOKED_AT))
+        await publish(broker, booked("appt-B", TUESDAY_APPOINTMENT, BOOKED_AT))
+        await publish(broker, cancelled("appt-B", utc(2026, 3, 10, 9, 0)))
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    assert (await clock(sla_monitor_runtime, REMINDER_B)).state is ClockState.CANCELLED
+    assert (await clock(sla_monitor_runtime, REMINDER_A)).state is ClockState.RUNNING
+    assert outcomes.records == []  # a cancelled clock is neither met nor breached
+
+
+# -- gas certificates --------------------------------------------------------------------------
+
+
+async def test_gas_certificates_keep_the_due_date_when_checked_inside_the_window(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    first, second = gas_certificate(date(2025, 3, 10)), gas_certificate(date(2026, 2, 20))
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, first)
+        started = await clocks_of(sla_monitor_runtime, PROPERTY_ID)
+        assert {(c.pack_id, c.definition) for c in started} == {
+            ("hexagon", "gas_safety_check"),
+            ("hexagon", "gas_check_offer"),
+            ("statutory-england", "gas_safety_check"),
+        }
+        # due 10 March 2026: the certificate lapses at the London midnight after it (GMT)
+        assert {c.deadline for c in started} == {utc(2026, 3, 11, 0, 0)}
+        assert all(c.subject_type == "property" and c.reference == "PR-0042" for c in started)
+
+        await publish(broker, second)  # inside the two months before 10 March
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    met = events(outcomes)
+    assert sorted(m.clock_id for m in met) == sorted(c.id for c in started)
+    assert all(m.stopped_at == second.recorded_at and m.late_by is None for m in met)
+
+    now = {c.id: c for c in await clocks_of(sla_monitor_runtime, PROPERTY_ID)}
+    assert all(now[c.id].state is ClockState.MET for c in started)
+    following = [c for c in now.values() if c.id not in {s.id for s in started}]
+    assert len(following) == 3
+    assert {c.deadline for c in following} == {utc(2027, 3, 11, 0, 0)}  # 10 March 2027 kept, not 20 February
+    assert all(c.state is ClockState.RUNNING for c in following)
+
+
+# -- warnings ----------------------------------------------------------------------------------
+
+
+async def test_a_passed_warning_point_is_published_once_however_often_alerts_are_looked_for(
+    sla_monitor_runtime: Runtime, monitor: Monitor, warnings: Recorder, breaches: Recorder
+):
+    raised = NOW - timedelta(hours=13)  # 24 hours to confirm: 50% passed an hour ago, 75% is 5 hours off
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, works_order_raised(raised))
+        await monitor.alert_due()
+        await monitor.alert_due()
+        await sla_monitor_runtime.outbox.relay_pending()
+        await monitor.alert_due()
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    [record_] = warnings.records
+    warning = parse_event(record_.body)
+    assert warning.event_type == "sla.warning"
+    assert (warning.clock, warning.point, warning.at_fraction) == ("works_order_confirmation", "50%", 0.5)
+    assert warning.deadline == raised + timedelta(hours=24)
+    assert record_.key == CASE_ID.encode()
+    assert breaches.records == []
+    assert await monitor.next_alert() == raised + timedelta(hours=18)
+
+
+# -- event time decides ------------------------------------------------------------------------
+
+
+async def test_no_breach_is_declared_until_the_inputs_are_caught_up(
+    sla_monitor_runtime: Runtime, monitor: Monitor, breaches: Recorder, warnings: Recorder
+):
+    lagging = Lagging()
+    monitor.ownership = lagging
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, letter_opened())
+        assert not await monitor.alert_due()  # due, but an event that happened in time may be queued
+        await sla_monitor_runtime.outbox.relay_pending()
+        assert breaches.records == [] and warnings.records == []
+        assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
+
+        lagging.behind = False
+        assert await monitor.alert_due()
+        assert await monitor.alert_due()
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    [breach] = events(breaches)
+    assert breach.clock == "letter_reply"
+    assert await clock_states(sla_monitor_runtime) == {"letter_reply": "breached"}
+
+
+async def test_a_stop_that_happened_in_time_but_arrives_late_leaves_no_false_breach(
+    sla_monitor_runtime: Runtime,
+    monitor: Monitor,
+    breaches: Recorder,
+    warnings: Recorder,
+    outcomes: Recorder,
+):
+    lagging = Lagging()
+    monitor.ownership = lagging
+    reply_at = THIRTY_DAYS_AGO + timedelta(days=1)  # long before the deadline, and before any warning
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, letter_opened())
+        assert not await monitor.alert_due()  # the deadline has passed; the reply is still queued
+
+        await publish(broker, replied(reply_at))  # delivered after the deadline
+        lagging.behind = False
+        assert await monitor.alert_due()
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    assert breaches.records == []
+    assert warnings.records == []
+    [met] = events(outcomes)
+    assert (met.event_type, met.clock, met.stopped_at, met.late_by) == ("sla.met", "letter_reply", reply_at, None)
+    assert await clock_states(sla_monitor_runtime) == {"letter_reply": "met"}

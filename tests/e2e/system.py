@@ -1,18 +1,14 @@
-"""The four services as separate processes on a real broker, for end-to-end tests."""
+"""The four services as separate processes on a real broker, for end-to-end tests,
+started by the same launcher as `doorstep run`."""
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from services.cli.processes import SERVICES, NotReady, start_all, stop_all, wait_ready
 
-SERVICES = ("intake", "scheduler", "notifier", "sla_monitor")
 BASE_PORT = int(os.environ.get("DOORSTEP_E2E_BASE_PORT", "18080"))
 STAFF_TOKEN = "e2e-staff-token"
 
@@ -46,45 +42,17 @@ def service_env(kafka: str, workdir: Path) -> tuple[dict[str, str], System]:
 def running_system(kafka: str, workdir: Path, timeout: float = 90) -> Iterator[System]:
     env, system = service_env(kafka, workdir)
     system.logs.mkdir(parents=True, exist_ok=True)
-    children = {name: _start(name, env, system.logs) for name in SERVICES}
-    try:
-        _wait_ready(system, children, timeout)
-        yield system
-    finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children.values():
+    with ExitStack() as files:
+        logs = {name: files.enter_context((system.logs / f"{name}.log").open("wb")) for name in SERVICES}
+        children = start_all(env, logs)
+        try:
             try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-def _start(name: str, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    log = (logs / f"{name}.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", f"services.{name}"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-
-
-def _wait_ready(system: System, children: dict[str, subprocess.Popen[bytes]], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    waiting = set(SERVICES)
-    while waiting and time.monotonic() < deadline:
-        for name in list(waiting):
-            if children[name].poll() is not None:
-                raise RuntimeError(f"{name} exited at start-up:\n{tail_log(system, name)}")
-            try:
-                if httpx.get(system.url(name, "/readyz"), timeout=2).status_code == 200:
-                    waiting.discard(name)
-            except httpx.HTTPError:
-                pass
-        time.sleep(0.3)
-    if waiting:
-        raise RuntimeError(
-            f"not ready in {timeout} s: {waiting}\n" + "\n".join(tail_log(system, n) for n in waiting)
-        )
+                wait_ready(children, system.ports, timeout)
+            except NotReady as problem:
+                raise RuntimeError(f"{problem}\n" + "\n".join(tail_log(system, n) for n in SERVICES)) from None
+            yield system
+        finally:
+            stop_all(children)
 
 
 def tail_log(system: System, name: str, lines: int = 40) -> str:
