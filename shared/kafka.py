@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -64,8 +65,7 @@ class Origin:
     offset: int
 
 
-def origin_of(message: KafkaMessage) -> Origin:
-    record = message.raw_message
+def origin_of(record: ConsumerRecord) -> Origin:
     return Origin(record.topic, record.partition, record.offset)
 
 
@@ -110,20 +110,38 @@ async def consume_one(
     attempts: int,
 ) -> None:
     """Parse one record and hand it to its handler: bounded retries, then the dead-letter topic."""
-    try:
-        event = parse_event(message.body)
-    except UnreadableEvent as problem:
-        await _dead_letter(broker, dead_letters, message, f"unreadable event: {problem}")
+    await consume_record(broker, message.raw_message, dead_letters, route, attempts)
+
+
+async def consume_record(
+    broker: KafkaBroker,
+    record: ConsumerRecord,
+    dead_letters: Topic,
+    route: Route,
+    attempts: int,
+) -> None:
+    event = await parse_or_dead_letter(broker, record, dead_letters)
+    if event is None:
         return
     handler = route(event)
     if handler is not None:
-        await _handle_with_retries(broker, dead_letters, message, handler, event, attempts)
+        await handle_with_retries(broker, dead_letters, record, handler, event, attempts)
 
 
-async def _handle_with_retries(  # noqa: PLR0913
+async def parse_or_dead_letter(
+    broker: KafkaBroker, record: ConsumerRecord, dead_letters: Topic
+) -> AnyEvent | None:
+    try:
+        return parse_event(record.value or b"")
+    except UnreadableEvent as problem:
+        await _dead_letter(broker, dead_letters, record, f"unreadable event: {problem}")
+        return None
+
+
+async def handle_with_retries(  # noqa: PLR0913
     broker: KafkaBroker,
     dead_letters: Topic,
-    message: KafkaMessage,
+    record: ConsumerRecord,
     handler: Handler,
     event: AnyEvent,
     attempts: int,
@@ -138,20 +156,19 @@ async def _handle_with_retries(  # noqa: PLR0913
             log.warning("handler failed", extra={**ids, "attempt": attempt, "reason": last})
             if attempt < attempts:
                 await asyncio.sleep(0.2 * attempt)
-    await _dead_letter(broker, dead_letters, message, f"handler failed {attempts} times: {last}")
+    await _dead_letter(broker, dead_letters, record, f"handler failed {attempts} times: {last}")
 
 
 async def _dead_letter(
-    broker: KafkaBroker, dead_letters: Topic, message: KafkaMessage, reason: str
+    broker: KafkaBroker, dead_letters: Topic, record: ConsumerRecord, reason: str
 ) -> None:
-    record = message.raw_message
     headers = {
         "dlq_reason": reason,
         "dlq_topic": record.topic,
         "dlq_partition": str(record.partition),
         "dlq_offset": str(record.offset),
     }
-    await broker.publish(message.body, str(dead_letters), key=record.key, headers=headers)
+    await broker.publish(record.value or b"", str(dead_letters), key=record.key, headers=headers)
     log.error(
         "message dead-lettered",
         extra={"topic": record.topic, "partition": record.partition, "offset": record.offset, "reason": reason},

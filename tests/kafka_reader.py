@@ -46,18 +46,20 @@ class TopicReader:
                 return seen
         async with asyncio.timeout(timeout):
             while True:
-                batches = await self.consumer.getmany(timeout_ms=200)
-                for records in batches.values():
-                    for record in records:
-                        seen = Seen(
-                            record.topic,
-                            record.key,
-                            record.value,
-                            {k: v.decode() for k, v in record.headers},
-                        )
-                        self.seen.append(seen)
-                        if match(seen):
-                            return seen
+                for seen in await self.poll():
+                    if match(seen):
+                        return seen
+
+    async def poll(self, timeout_ms: int = 200) -> list[Seen]:
+        """Read what has arrived (waiting up to `timeout_ms`), keep it, and return it."""
+        batches = await self.consumer.getmany(timeout_ms=timeout_ms)
+        new = [
+            Seen(record.topic, record.key, record.value, {k: v.decode() for k, v in record.headers})
+            for records in batches.values()
+            for record in records
+        ]
+        self.seen.extend(new)
+        return new
 
 
 def event_is(event_type: str, **fields: object) -> Callable[[Seen], bool]:

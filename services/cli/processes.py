@@ -19,16 +19,17 @@ class NotReady(RuntimeError):
     """A service exited or did not become ready in time."""
 
 
+def start(name: str, env: Mapping[str, str], output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", f"services.{name}"],
+        env=dict(env),
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
+    )
+
+
 def start_all(env: Mapping[str, str], output: Mapping[str, IO[bytes]] | None = None) -> Children:
-    return {
-        name: subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"],
-            env=dict(env),
-            stdout=output[name] if output else None,
-            stderr=subprocess.STDOUT if output else None,
-        )
-        for name in SERVICES
-    }
+    return {name: start(name, env, output[name] if output else None) for name in SERVICES}
 
 
 def wait_ready(children: Children, ports: Mapping[str, int], timeout: float = 90) -> None:

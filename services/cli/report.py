@@ -86,7 +86,9 @@ def _sections(found: list[Line], width: int) -> list[str]:
 
 
 def _row(line: Line, width: int) -> str:
-    cells = [f"  {line.measure:<{width}}", f"{shown(line):>10}", f"{_counted(line):<18}", f"{line.tsm or '':<7}", line.note]
+    cells = [
+        f"  {line.measure:<{width}}", f"{shown(line):>10}", f"{_counted(line):<18}", f"{line.tsm or '':<7}", line.note
+    ]
     return "  ".join(cells).rstrip()
 
 

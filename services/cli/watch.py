@@ -114,7 +114,9 @@ WARNING = Severity("WARNING", YELLOW)
 MET = Severity("MET LATE", GREEN)
 
 
-def describe_clock_event(key: bytes | None, value: bytes, timestamp_ms: int, colour: bool = False) -> str | None:
+def describe_clock_event(
+    key: bytes | None, value: bytes, timestamp_ms: int, colour: bool = False
+) -> str | None:
     """A breach, a warning or a late "met" as one line; a clock met in time is left out."""
     try:
         event = parse_event(value)
@@ -138,7 +140,9 @@ def describe_clock_event(key: bytes | None, value: bytes, timestamp_ms: int, col
     return f"{severity.colour}{line}{RESET}" if colour else line
 
 
-def _clock_line(at: datetime, severity: Severity, event: SlaBreached | SlaWarning | SlaMet, detail: str) -> str:
+def _clock_line(
+    at: datetime, severity: Severity, event: SlaBreached | SlaWarning | SlaMet, detail: str
+) -> str:
     local = default_calendar.local(at).strftime("%Y-%m-%d %H:%M:%S")
     limit = "legal limit" if event.obligation == Obligation.STATUTORY else "internal target"
     words = clock_in_words(event.clock)
@@ -155,7 +159,9 @@ def view(name: str, colour: bool) -> tuple[tuple[str, ...], Describe]:
     return (name,), describe
 
 
-async def tail(topics: tuple[str, ...], from_beginning: bool, servers: str, line: Describe = describe) -> None:
+async def tail(
+    topics: tuple[str, ...], from_beginning: bool, servers: str, line: Describe = describe
+) -> None:
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=servers,

@@ -1,6 +1,7 @@
 """The SLA monitor: every promise's clock, and a breach on Kafka the moment one is missed."""
 
 import asyncio
+import logging
 from datetime import datetime
 from functools import partial
 
@@ -10,7 +11,7 @@ from faststream.kafka import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 
-from shared.kafka import consume_one, origin_of
+from shared.kafka import handle_with_retries, origin_of, parse_or_dead_letter
 from shared.service import Runtime, http_app
 from shared.standards.loader import load_all
 from shared.standards.models import StandardsBook
@@ -20,6 +21,8 @@ from services.sla_monitor.adapters.ownership import PartitionOwnership
 from services.sla_monitor.bootstrap import bootstrap
 from services.sla_monitor.handlers import Monitor
 from services.sla_monitor.timer import DeadlineTimer
+
+log = logging.getLogger(__name__)
 
 INPUTS = (
     Topic.CASES,
@@ -72,16 +75,31 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
 
 def _subscribe(runtime: Runtime, monitor: Monitor, ownership: PartitionOwnership) -> object:
     """One consumer over every input, so partition p of each co-partitioned topic is
-    assigned to the same instance (the range assignor)."""
+    assigned to the same instance (the range assignor). Records come in batches, applied
+    in one transaction; if a batch fails, its records are applied one by one, with
+    retries, and what still fails is dead-lettered."""
+    broker, attempts = runtime.broker, runtime.settings.handler_attempts
 
     async def consume(message: KafkaMessage) -> None:
-        apply = partial(monitor.apply, origin=origin_of(message))
-        attempts = runtime.settings.handler_attempts
-        await consume_one(runtime.broker, message, Topic.DLQ_SLA_MONITOR, lambda _: apply, attempts)
+        parsed = []
+        for record in message.raw_message:
+            event = await parse_or_dead_letter(broker, record, Topic.DLQ_SLA_MONITOR)
+            if event is not None:
+                parsed.append((record, event))
+        try:
+            await monitor.apply_many([(event, origin_of(record)) for record, event in parsed])
+        except Exception as error:  # noqa: BLE001 - isolate the record that fails
+            log.warning("batch failed; applying one by one", extra={"reason": type(error).__name__})
+            for record, event in parsed:
+                apply = partial(monitor.apply, origin=origin_of(record))
+                await handle_with_retries(broker, Topic.DLQ_SLA_MONITOR, record, apply, event, attempts)
 
-    subscriber = runtime.broker.subscriber(
+    subscriber = broker.subscriber(
         *(str(t) for t in INPUTS),
         group_id="sla_monitor",
+        batch=True,
+        max_records=500,
+        batch_timeout_ms=20,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         partition_assignment_strategy=(RangePartitionAssignor,),

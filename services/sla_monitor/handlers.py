@@ -51,21 +51,29 @@ class Monitor:
     deadlines_changed: asyncio.Event
 
     async def apply(self, event: AnyEvent, origin: Origin) -> None:
+        await self.apply_many([(event, origin)])
+
+    async def apply_many(self, events: list[tuple[AnyEvent, Origin]]) -> None:
+        """Apply events in order, all in one transaction: a batch from the consumer."""
         async with self.runtime.sessions.begin() as session:
-            if not await clock_store.first_time(session, str(event.event_id)):
-                return
-            existing = await clock_store.for_subject(session, subject_of(event).id)
-            applied = await self._apply(session, event, existing)
-            added = await clock_store.add_new(session, applied.started, origin)
-            for topic, outcome in applied.outcomes:
-                await self.runtime.outbox.add(session, topic, outcome)
-        for clock in added:
-            log.info("clock started", extra={"clock_id": clock.id, "deadline": clock.deadline.isoformat()})
+            for event, origin in events:
+                await self._apply_one(session, event, origin)
         self.runtime.outbox.wake()
         self.deadlines_changed.set()
 
+    async def _apply_one(self, session: AsyncSession, event: AnyEvent, origin: Origin) -> None:
+        if not await clock_store.first_time(session, str(event.event_id)):
+            return
+        existing = await clock_store.for_subject(session, subject_of(event).id)
+        applied = await self._apply(session, event, existing)
+        await clock_store.add_new(session, applied.started, origin)
+        for topic, outcome in applied.outcomes:
+            await self.runtime.outbox.add(session, topic, outcome)
+
     async def _apply(self, session: AsyncSession, event: AnyEvent, existing: list[Clock]) -> Applied:
-        facts, at, instance = facts_of(event), event_time(event), instance_of(event)
+        facts, at = facts_of(event), event_time(event)
+        # A new certificate ends the previous certificate's clocks: it concerns them all.
+        instance = "" if isinstance(event, CertificateRecorded) else instance_of(event)
         applied = Applied(started=[], outcomes=[])
         for clock in existing:
             if clock.state in FINAL or not clock.concerns(instance):

@@ -41,6 +41,8 @@ class Flag(StrEnum):
     SAFEGUARDING = "safeguarding"
     DAMP_AND_MOULD = "damp_and_mould"
     ANTI_SOCIAL_BEHAVIOUR = "anti_social_behaviour"
+    EMERGENCY_HAZARD = "emergency_hazard"  # Awaab's Law: made safe within 24 hours
+    INSPECTION_REQUIRED = "inspection_required"  # a surveyor looks before the order
 
 
 class Reason(BaseModel):

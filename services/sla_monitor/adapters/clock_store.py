@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -86,7 +86,9 @@ async def origin_of_subject(session: AsyncSession, subject_id: str) -> Partition
     return (row.topic, row.partition) if row else None
 
 
-def _owned(partitions: Iterable[Partition]) -> ColumnElement[bool]:
+def _owned(partitions: Iterable[Partition] | None) -> ColumnElement[bool]:
+    if partitions is None:
+        return true()  # a single instance without Kafka owns every clock
     by_topic: dict[str, list[int]] = {}
     for topic, partition in partitions:
         by_topic.setdefault(topic, []).append(partition)
@@ -98,7 +100,7 @@ def _owned(partitions: Iterable[Partition]) -> ColumnElement[bool]:
 
 
 async def alerting(
-    session: AsyncSession, now: datetime, partitions: Iterable[Partition], limit: int = 1000
+    session: AsyncSession, now: datetime, partitions: Iterable[Partition] | None, limit: int = 1000
 ) -> list[tuple[Partition, Clock]]:
     """Running clocks in these partitions whose next warning or deadline has come."""
     rows = await session.execute(
@@ -110,7 +112,7 @@ async def alerting(
     return [((row.topic, row.partition), _clock(row)) for row in rows]
 
 
-async def next_alert(session: AsyncSession, partitions: Iterable[Partition]) -> datetime | None:
+async def next_alert(session: AsyncSession, partitions: Iterable[Partition] | None) -> datetime | None:
     return await session.scalar(
         select(func.min(clocks.c.next_alert_at)).where(_owned(partitions))
     )

@@ -2,6 +2,7 @@
 the standards and the working-day calendar (pure: no I/O)."""
 
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -176,12 +177,20 @@ def resumed(clock: Clock, at: datetime) -> Clock:
     """Running again with the time it had left when it paused."""
     assert clock.paused_at is not None
     since = max(at, clock.paused_at)
+    shift = partial(_carried_over, clock.unit, clock.paused_at, since)
+    deadline = shift(clock.deadline)
+    points = [replace(w, at=shift(w.at)) for w in clock.warnings if w.fraction is not None]
     if clock.unit is Unit.WORKING_DAYS:
-        left = calendar.working_time_between(clock.paused_at, max(clock.deadline, clock.paused_at))
-        deadline = calendar.add_working_time(since, left)
-    else:
-        deadline = clock.deadline + (since - clock.paused_at)
-    return _moved(replace(clock, state=ClockState.RUNNING, paused_at=None), deadline, since)
+        points.append(WarningPoint("1 working day before", calendar.end_of_previous_working_day(deadline)))
+    warnings = tuple(sorted((p for p in points if since < p.at < deadline), key=lambda p: p.at))
+    return replace(clock, state=ClockState.RUNNING, paused_at=None, deadline=deadline, warnings=warnings)
+
+
+def _carried_over(unit: Unit, paused_at: datetime, since: datetime, instant: datetime) -> datetime:
+    """Where an instant still ahead at the pause lands once the clock runs again."""
+    if unit is Unit.WORKING_DAYS:
+        return calendar.add_working_time(since, calendar.working_time_between(paused_at, max(instant, paused_at)))
+    return instant + (since - paused_at)
 
 
 def extended(clock: Clock, extension: Extension | None, to: datetime, agreed_at: datetime) -> tuple[Clock, bool]:

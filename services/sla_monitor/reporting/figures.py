@@ -178,7 +178,9 @@ def _fixed_first_visit(visits: list[RepairVisit]) -> bool:
     return len(appointments) == 1 and all(v.fixed_first_time for v in visits)
 
 
-def _within_target(clocks: Iterable[ClockRow], period: Period, definitions: frozenset[str], tsm: Tsm) -> Share:
+def _within_target(
+    clocks: Iterable[ClockRow], period: Period, definitions: frozenset[str], tsm: Tsm
+) -> Share:
     outcomes = [_outcome(c, period) for c in clocks if c.definition in definitions]
     stopped = outcomes.count(IN_TIME) + outcomes.count(LATE)
     return share(outcomes.count(IN_TIME), stopped, tsm)

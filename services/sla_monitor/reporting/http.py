@@ -13,7 +13,7 @@ def add_report_routes(app: FastAPI, runtime: Runtime) -> None:
 
     @app.get("/v1/reports/{period}", tags=["reports"])
     async def report(
-        period: str = Path(description="A quarter (2026Q3), a calendar year (2026) or a financial year (2026-27)"),
+        period: str = Path(description="A quarter (2026Q3), a year (2026) or a financial year (2026-27)"),
     ) -> Report:
         """Performance figures for one period, with the regulator's measure codes (TSM)
         where a figure matches one. Figures are as the monitor knows them now: a late

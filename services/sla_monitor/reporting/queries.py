@@ -150,6 +150,8 @@ async def clock_rows(session: AsyncSession, period: Period) -> tuple[ClockRow, .
     )
 
 
-async def report_for(session: AsyncSession, period: Period, homes: int, as_at: datetime | None = None) -> Report:
+async def report_for(
+    session: AsyncSession, period: Period, homes: int, as_at: datetime | None = None
+) -> Report:
     """The period's report, as the database stands now."""
     return build_report(await load(session, period), period, homes, as_at or utcnow())

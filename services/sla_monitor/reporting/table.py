@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.events.sla import Obligation
 from services.sla_monitor.reporting.report import ClockFigure, Count, Report, Share, Tsm
 
 NOT_AVAILABLE = "n/a"
@@ -120,7 +121,8 @@ def _inspections(report: Report) -> Iterator[Line]:
     target = f"target {found.target_percent:g}%"
     yield _share(section, f"Completed jobs inspected ({target})", found.sample)
     yield Line(section, "Sampling target met", found.target_met, Unit.YES_NO)
-    yield Line(section, "High-value or complex jobs inspected", found.high_value_or_complex_inspected, Unit.COUNT)
+    high_value = found.high_value_or_complex_inspected
+    yield Line(section, "High-value or complex jobs inspected", high_value, Unit.COUNT)
     yield _share(section, "Inspections passed", found.passed)
 
 
@@ -134,11 +136,12 @@ def _satisfaction(report: Report) -> Iterator[Line]:
 
 def _clocks(report: Report) -> Iterator[Line]:
     for clock in report.clocks:
-        yield _share("Answered within the clock", _clock_measure(clock), clock.share_in_time, _clock_note(clock))
+        measure, note = _clock_measure(clock), _clock_note(clock)
+        yield _share("Answered within the clock", measure, clock.share_in_time, note)
 
 
 def _clock_measure(clock: ClockFigure) -> str:
-    kind = "legal limit" if clock.obligation == "statutory" else "internal target"
+    kind = "legal limit" if clock.obligation == Obligation.STATUTORY else "internal target"
     return f"{clock.name} ({kind})"
 
 

@@ -1,0 +1,570 @@
+"""One SLA monitor process against the local broker: memory, ingest rate, breach
+latency and start-to-ready time with a million open clocks in its database.
+
+    .venv/bin/python bench/sla_monitor.py [--clocks 1000000] [--events 50000] [--breaches 500]
+
+What it does, in order:
+  1. starts a broker of its own on 127.0.0.1 (default port 39092), in a temp directory;
+  2. times raw aiokafka produce and consume of the same records, for comparison;
+  3. writes --clocks open clocks (far-future deadlines) straight into a fresh, migrated
+     SQLite database;
+  4. starts `python -m services.sla_monitor` and times until /readyz is 200 and the
+     consumer group holds the partitions (first start: new consumer group);
+  5. produces --events case events (mostly case.opened for new letters, each starting a
+     clock; some case.replied, each stopping one) and times until the group has committed
+     every input partition to its end;
+  6. stops the monitor, writes --breaches running clocks due 20..30 s after the restart is
+     expected to be ready, restarts it (a real restart: state and offsets kept), times
+     restart-to-ready, and measures each breach from its deadline to the record on
+     doorstep.sla.breaches.
+Every temp file, the broker and the monitor are removed or stopped at the end.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
+
+from shared.db import migrate  # noqa: E402
+from shared.events import serialize  # noqa: E402
+from shared.events.cases import CaseOpened, CaseReplied, Channel, CaseKind  # noqa: E402
+from shared.kafka import ensure_topics  # noqa: E402
+from shared.standards.loader import clocks_started_by, load_all  # noqa: E402
+from shared.topics import Topic, partitions_for  # noqa: E402
+from services.sla_monitor.adapters.clock_store import _row  # noqa: E402
+from services.sla_monitor.adapters.tables import clocks as clocks_table  # noqa: E402
+from services.sla_monitor.app import INPUTS  # noqa: E402
+from services.sla_monitor.bootstrap import MIGRATIONS  # noqa: E402
+from services.sla_monitor.domain import clocks as rules  # noqa: E402
+from services.sla_monitor.domain.facts import Subject, facts_of  # noqa: E402
+from shared.events.sla import SubjectType  # noqa: E402
+
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39092"))
+KAFKA = f"{HOST}:{PORT}"
+GROUP = "sla_monitor"
+RAW_TOPIC = "bench.raw"
+INGEST_CAP = 600.0  # seconds: report the rate so far rather than wait longer
+READY_CAP = 180.0
+GB = 1024**3
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# -- the broker ---------------------------------------------------------------------------
+
+
+def broker(action: str, var: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "DOORSTEP_VAR": str(var),
+        "KAFKA_HOST": HOST,
+        "KAFKA_PORT": str(PORT),
+        "KAFKA_CONTROLLER_PORT": str(PORT + 1),
+    }
+    libs = REPO / "var" / "kafka-libs"  # share the jars already fetched
+    if libs.exists() and not (var / "kafka-libs").exists():
+        (var / "kafka-libs").symlink_to(libs)
+    subprocess.run(["bash", str(REPO / "deploy" / "kafka.sh"), action], env=env, check=True,
+                   capture_output=True)
+
+
+# -- the database -------------------------------------------------------------------------
+
+COLUMNS = [c.name for c in clocks_table.columns]
+DATETIMES = {"started_at", "deadline", "stopped_at", "breached_at", "paused_at", "extended_from",
+             "next_alert_at"}
+
+
+def sql_time(at: datetime) -> str:
+    """How SQLAlchemy's SQLite dialect stores a UtcDateTime (checked against it in template())."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def template(now: datetime) -> dict[str, object]:
+    """A real clock, as the monitor would start it for a letter received now, as a row."""
+    book = load_all()
+    event = CaseOpened(case_id="bench-template", reference="BT0000000", correlation_id="bench",
+                       channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=now)
+    applicable = next(a for a in clocks_started_by(book, facts_of(event), now.date())
+                      if a.clock.id == "letter_reply")
+    clock = rules.start(applicable, Subject(SubjectType.CASE, event.case_id, event.reference), "",
+                        now, now)
+    row = {**_row(clock), "topic": str(Topic.CASES), "partition": 0}
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    bound = {}
+    for name, value in row.items():
+        process = clocks_table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        bound[name] = process(value) if process else value
+    assert bound["deadline"] == sql_time(clock.deadline), (bound["deadline"], sql_time(clock.deadline))
+    return bound
+
+
+def load_clocks(db: Path, count: int, now: datetime) -> float:
+    """Open clocks straight into the database, in big transactions. Returns seconds taken."""
+    base = template(now)
+    started = time.perf_counter()
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    insert = (f"INSERT INTO clocks ({', '.join(COLUMNS)}) "
+              f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+    far = now + timedelta(days=200)
+    chunk = 100_000
+
+    def rows(start: int, stop: int, prefix: str, due_of) -> list[tuple]:  # noqa: ANN001
+        out = []
+        for i in range(start, stop):
+            subject = f"bench-{prefix}-{i:07d}"
+            due = sql_time(due_of(i))
+            row = dict(base, id=f"hexagon:letter_reply:{subject}", subject_id=subject,
+                       reference=f"B{prefix[0].upper()}{i:07d}", deadline=due, next_alert_at=due,
+                       warnings="[]", partition=i % 6)
+            out.append(tuple(row[c] for c in COLUMNS))
+        return out
+
+    for start in range(0, count, chunk):
+        batch = rows(start, min(start + chunk, count), "load", lambda i: far + timedelta(seconds=i * 17))
+        with connection:
+            connection.executemany(insert, batch)
+    connection.close()
+    return time.perf_counter() - started
+
+
+def insert_breach_clocks(db: Path, breach_at: list[datetime], now: datetime) -> None:
+    base = template(now)
+    insert = (f"INSERT INTO clocks ({', '.join(COLUMNS)}) "
+              f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+    batch = []
+    for i, due_at in enumerate(breach_at):
+        subject = f"bench-breach-{i:07d}"
+        due = sql_time(due_at)
+        row = dict(base, id=f"hexagon:letter_reply:{subject}", subject_id=subject,
+                   reference=f"BB{i:07d}", deadline=due, next_alert_at=due, warnings="[]",
+                   started_at=sql_time(now - timedelta(days=14)), partition=i % 6)
+        batch.append(tuple(row[c] for c in COLUMNS))
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.executemany(insert, batch)
+    connection.close()
+
+
+# -- the monitor process ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Monitor:
+    def __init__(self, workdir: Path, db: Path) -> None:
+        self.port = free_port()
+        self.log_path = workdir / "sla_monitor.log"
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+            "SLA_MONITOR_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "SLA_MONITOR_HTTP_HOST": HOST,
+            "SLA_MONITOR_HTTP_PORT": str(self.port),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "services.sla_monitor"], cwd=REPO,
+                                        env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def memory(self) -> dict[str, int]:
+        assert self.process
+        figures = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                figures[name] = int(value.split()[0]) * 1024
+        return figures
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def log_summary(self) -> Counter:
+        """How many log lines of each level and message, to spot errors and slow paths."""
+        counts: Counter = Counter()
+        if not self.log_path.exists():
+            return counts
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                counts[(entry.get("level", "?"), entry.get("msg", "")[:80])] += 1
+            except ValueError:
+                counts[("raw", line[:80])] += 1
+        return counts
+
+    def ready_http(self) -> bool:
+        try:
+            return httpx.get(f"http://{HOST}:{self.port}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+async def group_assigned(admin: AIOKafkaAdminClient) -> bool:
+    """The consumer group is Stable with a member: partitions have been handed out."""
+    try:
+        [response] = await admin.describe_consumer_groups([GROUP])
+    except Exception:  # noqa: BLE001 - the coordinator may not know the group yet
+        return False
+    for group in response.groups:
+        error_code, group_id, state, *_rest = group
+        members = next((f for f in _rest if isinstance(f, list)), [])
+        if group_id == GROUP and error_code == 0 and state == "Stable" and members:
+            return True
+    return False
+
+
+async def wait_ready(monitor: Monitor, admin: AIOKafkaAdminClient, since: float) -> tuple[float, float]:
+    """Seconds from `since` to /readyz 200, and to the group holding its partitions."""
+    http_at = group_at = None
+    while time.perf_counter() - since < READY_CAP:
+        if not monitor.alive():
+            raise RuntimeError("the monitor exited during start-up\n" + monitor.tail())
+        if http_at is None and await asyncio.to_thread(monitor.ready_http):
+            http_at = time.perf_counter() - since
+        if group_at is None and http_at is not None and await group_assigned(admin):
+            group_at = time.perf_counter() - since
+        if http_at is not None and group_at is not None:
+            return http_at, group_at
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the monitor was not ready within {READY_CAP:.0f} s\n" + monitor.tail())
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+def case_events(count: int, now: datetime) -> list[tuple[bytes, bytes]]:
+    """Mostly new letters (each starts a clock), every fifth a reply to an earlier one."""
+    out = []
+    opened = 0
+    for j in range(count):
+        if j % 5 == 4:
+            case = f"bench-case-{opened - 2:07d}"
+            event = CaseReplied(case_id=case, reference=f"BC{opened - 2:07d}", correlation_id=case,
+                                replied_at=now)
+        else:
+            case = f"bench-case-{opened:07d}"
+            event = CaseOpened(case_id=case, reference=f"BC{opened:07d}", correlation_id=case,
+                               channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=now)
+            opened += 1
+        out.append((event.key(), serialize(event)))
+    return out
+
+
+def producer() -> AIOKafkaProducer:
+    # As the services' own producer: every write acknowledged by the broker, idempotent.
+    return AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
+
+
+async def produce(records: list[tuple[bytes, bytes]], topic: str) -> float:
+    """Send every record; seconds until the last is acknowledged."""
+    async with producer() as out:
+        started = time.perf_counter()
+        pending = [await out.send(topic, value, key=key) for key, value in records]
+        await asyncio.gather(*pending)
+        return time.perf_counter() - started
+
+
+async def consume_all(topic: str, count: int) -> float:
+    """A plain consumer (no group) reading `count` records from the start; seconds taken."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or range(6)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        seen = 0
+        started = time.perf_counter()
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            seen += sum(len(records) for records in batches.values())
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def input_partitions(admin: AIOKafkaAdminClient) -> list[TopicPartition]:
+    return [TopicPartition(str(t), p) for t in INPUTS for p in range(partitions_for(t))]
+
+
+async def end_offsets(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+
+
+async def committed(admin: AIOKafkaAdminClient, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    offsets = await admin.list_consumer_group_offsets(GROUP, partitions=tps)
+    return {tp: (offsets[tp].offset if tp in offsets and offsets[tp].offset >= 0 else 0) for tp in tps}
+
+
+async def ingest(admin: AIOKafkaAdminClient, monitor: Monitor, records: list[tuple[bytes, bytes]]) -> dict:
+    tps = await input_partitions(admin)
+    before = await committed(admin, tps)
+    started = time.perf_counter()
+    produce_task = asyncio.create_task(produce(records, str(Topic.CASES)))
+    produced_in = None
+    ends = None
+    done = 0
+    while True:
+        await asyncio.sleep(0.25)
+        if produced_in is None and produce_task.done():
+            produced_in = produce_task.result()
+            ends = await end_offsets(tps)
+        if not monitor.alive():
+            raise RuntimeError("the monitor exited during ingest\n" + monitor.tail())
+        now_committed = await committed(admin, tps)
+        done = sum(now_committed[tp] - before[tp] for tp in tps)
+        elapsed = time.perf_counter() - started
+        if ends is not None and all(now_committed[tp] >= ends[tp] for tp in tps):
+            return {"seconds": elapsed, "handled": done, "complete": True, "produced_in": produced_in}
+        if elapsed > INGEST_CAP:
+            return {"seconds": elapsed, "handled": done, "complete": False, "produced_in": produced_in}
+
+
+# -- breaches -----------------------------------------------------------------------------
+
+
+async def collect_breaches(expected: set[str], last_deadline: datetime, out: dict) -> None:
+    """Every breach event for `expected` clocks: received time and Kafka timestamp, minus deadline."""
+    consumer = AIOKafkaConsumer(str(Topic.SLA_BREACHES), bootstrap_servers=KAFKA,
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                fetch_max_wait_ms=100)
+    await consumer.start()
+    try:
+        give_up = last_deadline.timestamp() + 60
+        while time.time() < give_up and len(out) < len(expected):
+            batches = await consumer.getmany(timeout_ms=200)
+            received = time.time()
+            for records in batches.values():
+                for record in records:
+                    event = json.loads(record.value)
+                    if event.get("clock_id") not in expected:
+                        continue
+                    deadline = datetime.fromisoformat(event["deadline"]).timestamp()
+                    out.setdefault(event["clock_id"], []).append(
+                        (received - deadline, record.timestamp / 1000 - deadline))
+    finally:
+        await consumer.stop()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    memory = next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    kib = int(memory.split()[1])
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown cpu")
+    return (f"machine: {os.cpu_count()} cores ({model}), {kib / 1024**2:.1f} GB memory, "
+            f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, str, str]]:
+    say(machine())
+    say(f"broker: local Kafka on {KAFKA}; workdir {workdir}")
+    broker("up", workdir)
+    await ensure_topics(KAFKA)
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    monitor = None
+    table: list[tuple[str, str, str, str]] = []
+    try:
+        # Raw aiokafka, same records, nothing else running.
+        now = datetime.now(UTC)
+        records = case_events(args.events, now)
+        size = statistics.mean(len(v) for _, v in records)
+        await admin.create_topics([NewTopic(RAW_TOPIC, partitions_for(Topic.CASES), 1)])
+        while RAW_TOPIC not in await admin.list_topics():
+            await asyncio.sleep(0.1)
+        raw_produce = await produce(records, RAW_TOPIC)
+        raw_consume = await consume_all(RAW_TOPIC, len(records))
+        say(f"raw aiokafka: {len(records)} records of {size:.0f} bytes: produce {raw_produce:.2f} s, "
+            f"consume {raw_consume:.2f} s")
+
+        # 1. Load.
+        db = workdir / "sla_monitor.db"
+        url = f"sqlite+aiosqlite:///{db}"
+        await migrate(MIGRATIONS, url)
+        loaded_in = load_clocks(db, args.clocks, now)
+        say(f"load: {args.clocks} open clocks written in {loaded_in:.1f} s "
+            f"({db.stat().st_size / 1024**2:.0f} MB database)")
+
+        # 2. First start: a million clocks, a new consumer group.
+        monitor = Monitor(workdir, db)
+        started = time.perf_counter()
+        monitor.start()
+        http_first, ready_first = await wait_ready(monitor, admin, started)
+        say(f"first start: /readyz 200 after {http_first:.2f} s, partitions assigned after {ready_first:.2f} s")
+
+        # 3/4. Ingest.
+        fresh = case_events(args.events, datetime.now(UTC))
+        result = await ingest(admin, monitor, fresh)
+        memory_after_ingest = monitor.memory()
+        rate = result["handled"] / result["seconds"]
+        state = "all committed" if result["complete"] else f"stopped waiting after {INGEST_CAP:.0f} s"
+        say(f"ingest: {result['handled']} of {len(fresh)} events handled in {result['seconds']:.1f} s "
+            f"({state}); produced in {result['produced_in'] or float('nan'):.2f} s")
+        say(f"memory after ingest: VmRSS {memory_after_ingest['VmRSS'] / 1024**2:.0f} MB, "
+            f"VmHWM {memory_after_ingest['VmHWM'] / 1024**2:.0f} MB")
+
+        # 5/6. Restart with breach clocks due after it is expected to be ready.
+        monitor.stop()
+        lead = max(20.0, 2 * ready_first + 10)
+        base = datetime.now(UTC) + timedelta(seconds=lead)
+        breach_at = [base + timedelta(seconds=10 * i / max(1, args.breaches)) for i in range(args.breaches)]
+        insert_breach_clocks(db, breach_at, datetime.now(UTC))
+        say(f"breach clocks: {args.breaches} due {lead:.0f}..{lead + 10:.0f} s from now, "
+            f"written while the monitor was stopped; restarting it")
+        expected = {f"hexagon:letter_reply:bench-breach-{i:07d}" for i in range(args.breaches)}
+        breaches: dict[str, list[tuple[float, float]]] = {}
+        collector = asyncio.create_task(collect_breaches(expected, breach_at[-1], breaches))
+        started = time.perf_counter()
+        monitor.start()
+        http_restart, ready_restart = await wait_ready(monitor, admin, started)
+        say(f"restart: /readyz 200 after {http_restart:.2f} s, partitions assigned after {ready_restart:.2f} s; "
+            f"first deadline in {(breach_at[0] - datetime.now(UTC)).total_seconds():.1f} s")
+        await collector
+        memory_end = monitor.memory()
+        say(f"memory at the end: VmRSS {memory_end['VmRSS'] / 1024**2:.0f} MB, "
+            f"VmHWM {memory_end['VmHWM'] / 1024**2:.0f} MB")
+        received = [v[0][0] for v in breaches.values()]
+        stamped = [v[0][1] for v in breaches.values()]
+        doubled = sum(1 for v in breaches.values() if len(v) > 1)
+        say(f"breaches: {len(breaches)} of {len(expected)} clocks breached, {doubled} more than once")
+
+        # The table.
+        def yes(ok: bool) -> str:
+            return "yes" if ok else "NO"
+
+        table += [
+            ("clocks loaded", f"{args.clocks:,} in {loaded_in:.0f} s", "-", "-"),
+            ("first start to ready (new group)", f"{ready_first:.1f} s", "< 30 s", yes(ready_first < 30)),
+            ("restart to ready", f"{ready_restart:.1f} s", "< 30 s", yes(ready_restart < 30)),
+            ("resident memory after ingest (VmRSS)", f"{memory_after_ingest['VmRSS'] / 1024**2:.0f} MB",
+             "< 1 GB", yes(memory_after_ingest["VmRSS"] < GB)),
+            ("peak resident memory (VmHWM)",
+             f"{max(memory_after_ingest['VmHWM'], memory_end['VmHWM']) / 1024**2:.0f} MB", "< 1 GB",
+             yes(max(memory_after_ingest["VmHWM"], memory_end["VmHWM"]) < GB)),
+            ("ingest, events/s" + ("" if result["complete"] else " (partial)"),
+             f"{rate:,.0f}", ">= 5,000", yes(rate >= 5000)),
+            ("  raw aiokafka produce, records/s", f"{len(records) / raw_produce:,.0f}", "-", "-"),
+            ("  raw aiokafka consume, records/s", f"{len(records) / raw_consume:,.0f}", "-", "-"),
+            ("  ingest / raw consume", f"{rate / (len(records) / raw_consume):.1%}", "-", "-"),
+        ]
+        if received:
+            table += [
+                ("breach latency p50 (received / broker timestamp)",
+                 f"{statistics.median(received) * 1000:.0f} / {statistics.median(stamped) * 1000:.0f} ms", "-", "-"),
+                ("breach latency p99 (received / broker timestamp)",
+                 f"{percentile(received, 99) * 1000:.0f} / {percentile(stamped, 99) * 1000:.0f} ms", "< 1 s",
+                 yes(percentile(received, 99) < 1)),
+                ("breach latency max (received)", f"{max(received) * 1000:.0f} ms", "-", "-"),
+            ]
+        table.append(("breaches emitted (exactly once each)",
+                      f"{len(breaches)}/{len(expected)}, {doubled} doubled", f"{len(expected)}/{len(expected)}, 0",
+                      yes(len(breaches) == len(expected) and doubled == 0)))
+        return table
+    except Exception:
+        if monitor is not None:
+            say("--- monitor log (tail) ---\n" + monitor.tail())
+        raise
+    finally:
+        if monitor is not None:
+            monitor.stop()
+            noteworthy = [(k, n) for k, n in monitor.log_summary().items() if k[0] not in ("info", "debug")]
+            if noteworthy:
+                say("monitor log, lines above info:")
+                for (level, msg), n in sorted(noteworthy, key=lambda kv: -kv[1]):
+                    say(f"  {n:6d} x {level}: {msg}")
+            else:
+                say("monitor log: nothing above info")
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clocks", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--breaches", type=int, default=500)
+    parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, database)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-sla-"))
+    try:
+        table = asyncio.run(run(args, workdir))
+    finally:
+        try:
+            broker("down", workdir)
+        finally:
+            if args.keep:
+                say(f"kept {workdir}")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+    say("")
+    say(f"sla_monitor, one process, {args.clocks:,} open clocks, {args.events:,} events, "
+        f"{args.breaches} breaches, broker on {KAFKA}")
+    width = max(len(row[0]) for row in table)
+    say(f"  {'figure':<{width}}  {'value':>22}  {'target':>12}  met")
+    for figure, value, target, met in table:
+        say(f"  {figure:<{width}}  {value:>22}  {target:>12}  {met}")
+
+
+if __name__ == "__main__":
+    main()
