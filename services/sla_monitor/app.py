@@ -20,6 +20,7 @@ from services.sla_monitor.adapters import clock_store
 from services.sla_monitor.adapters.ownership import PartitionOwnership
 from services.sla_monitor.bootstrap import bootstrap
 from services.sla_monitor.handlers import Monitor
+from services.sla_monitor.reporting.http import add_report_routes
 from services.sla_monitor.timer import DeadlineTimer
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ INPUTS = (
     Topic.APPOINTMENTS,
     Topic.NOTIFICATIONS_OUTCOMES,
     Topic.COMPLIANCE,
+    Topic.FINANCE_RENT_CREDITS,
 )
 
 
@@ -62,6 +64,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     runtime.on_stop.append(timer.stop)
     app = http_app(runtime, "Doorstep SLA monitor", "Every published promise, tracked in working time.")
     app.state.monitor = monitor
+    add_report_routes(app, runtime)
 
     @app.get("/clocks", tags=["staff"])
     async def clocks_of(subject_id: str = Query(description="A case or property id")) -> list[ClockOut]:

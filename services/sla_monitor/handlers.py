@@ -22,6 +22,7 @@ from services.sla_monitor.adapters import clock_store
 from services.sla_monitor.adapters.ownership import Ownership
 from services.sla_monitor.domain import clocks as rules
 from services.sla_monitor.domain.clocks import FINAL, Clock, ClockState
+from services.sla_monitor.reporting import facts as reporting_facts
 from services.sla_monitor.domain.facts import (
     Subject,
     due_reference,
@@ -64,6 +65,7 @@ class Monitor:
     async def _apply_one(self, session: AsyncSession, event: AnyEvent, origin: Origin) -> None:
         if not await clock_store.first_time(session, str(event.event_id)):
             return
+        await reporting_facts.record(session, event)
         existing = await clock_store.for_subject(session, subject_of(event).id)
         applied = await self._apply(session, event, existing)
         await clock_store.add_new(session, applied.started, origin)

@@ -14,7 +14,6 @@ TOPICS_MODULE = REPO / "shared" / "topics.py"
 # Topics named in DESIGN §3 for features that have not landed yet. Each entry must be
 # unused today (checked below): when a feature starts using one, delete it from here.
 NOT_YET_USED = {
-    "FINANCE_RENT_CREDITS",  # scheduler: rent_credit.due after a missed appointment
     "DLQ_INTAKE",  # intake consumes nothing yet (it will: notification outcomes)
 }
 

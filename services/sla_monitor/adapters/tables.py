@@ -46,3 +46,6 @@ processed_events = Table(
 )
 
 outbox = outbox_table(metadata)
+
+# The reporting facts live on this metadata too (their own module and migration).
+from services.sla_monitor.reporting import facts as _reporting_facts  # noqa: E402,F401

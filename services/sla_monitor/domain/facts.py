@@ -34,6 +34,9 @@ EVENT_TIME_FIELDS = (
     "completed_at",
     "raised_at",
     "recorded_at",
+    "due_at",
+    "answered_at",
+    "inspected_at",
 )
 
 
