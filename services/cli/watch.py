@@ -2,7 +2,8 @@
 `doorstep watch breaches`: breaches and warnings as they happen, one line each, coloured
 by severity on a terminal, with the case reference and the clock in words.
 
-Personal data (recipients, personalisation) is shown as keys only.
+Only fields on an allow-list show their values; any other field shows its name only, so
+a recipient, a reason typed by staff or a field added later never reaches the screen.
 """
 
 import asyncio
@@ -12,7 +13,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer
 
@@ -21,8 +21,19 @@ from shared.events import UnreadableEvent, parse_event
 from shared.events.sla import Obligation, SlaBreached, SlaMet, SlaWarning
 from shared.topics import Topic
 
-HIDDEN = {"recipient", "personalisation"}
 ENVELOPE = {"event_id", "event_type", "schema_version", "occurred_at", "correlation_id"}
+SHOWN = frozenset(
+    {
+        "case_id", "reference", "channel", "mailbox", "kind", "priority", "flags", "reasons",
+        "stage", "appointment_id", "works_order_id", "property_id", "purpose", "template",
+        "idempotency_key", "channel", "provider_ref", "retryable", "clock", "clock_id",
+        "clock_name", "subject_type", "subject_id", "standard", "obligation", "point",
+        "at_fraction", "late_by", "working_time_used", "urgent", "fixed_first_time",
+        "received_at", "replied_at", "closed_at", "starts_at", "ends_at", "booked_at",
+        "cancelled_at", "completed_at", "deadline", "started_at", "stopped_at", "new_deadline",
+        "checked_on", "review_on", "amount_pence",
+    }
+)
 
 # One line per record; None leaves a record out.
 Describe = Callable[[bytes | None, bytes, int], str | None]
@@ -37,14 +48,14 @@ def describe(key: bytes | None, value: bytes, timestamp_ms: int) -> str:
     if not isinstance(event, dict):
         return f"{at}  (JSON but not an event)  key={_text(key)}"
     kind = event.get("event_type", "?")
-    fields = {k: _shown(k, v) for k, v in event.items() if k not in ENVELOPE}
-    body = "  ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, [], {}, ""))
-    return f"{at}  {kind:<24} key={_text(key)}  {body}"
+    shown = {k: _value(v) for k, v in event.items() if k in SHOWN and v not in (None, [], {}, "")}
+    hidden = sorted(k for k in event if k not in SHOWN and k not in ENVELOPE)
+    body = "  ".join(f"{k}={v}" for k, v in shown.items())
+    names = "  " + "  ".join(f"{k}=…" for k in hidden) if hidden else ""
+    return f"{at}  {kind:<24} key={_text(key)}  {body}{names}"
 
 
-def _shown(name: str, value: object) -> object:
-    if name in HIDDEN and isinstance(value, dict):
-        return "{" + ",".join(sorted(value)) + "}"
+def _value(value: object) -> object:
     if isinstance(value, list | dict):
         return json.dumps(value, separators=(",", ":"))
     return value
@@ -162,14 +173,20 @@ def view(name: str, colour: bool) -> tuple[tuple[str, ...], Describe]:
 async def tail(
     topics: tuple[str, ...], from_beginning: bool, servers: str, line: Describe = describe
 ) -> None:
+    # No group: this consumer is given every partition of the topics, and each is
+    # positioned before the banner, so nothing published after "watching" is missed.
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=servers,
-        group_id=f"doorstep-watch-{uuid4().hex[:8]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )
     await consumer.start()
+    async with asyncio.timeout(15):
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+    for partition in consumer.assignment():
+        await consumer.position(partition)
     print(f"watching {', '.join(topics)} on {servers} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         async for record in consumer:
@@ -188,4 +205,7 @@ def main(topic: str, from_beginning: bool, servers: str | None) -> int:
         asyncio.run(tail(topics, from_beginning, servers, line))
     except KeyboardInterrupt:
         pass
+    except TimeoutError:
+        print(f"doorstep: no partitions for {', '.join(topics)} on {servers}; does it exist?", file=sys.stderr)
+        return 1
     return 0

@@ -25,7 +25,6 @@ async def test_watch_prints_each_event_decoded_without_personal_data(kafka_boots
     )
     try:
         assert "watching" in await asyncio.to_thread(watcher.stderr.readline)
-        await asyncio.sleep(3)  # the watcher reads from the end: let it join first
         marker = uuid4().hex
         payload = (
             b'{"event_id":"' + str(uuid4()).encode() + b'","event_type":"notification.requested",'
@@ -47,7 +46,7 @@ async def test_watch_prints_each_event_decoded_without_personal_data(kafka_boots
         watcher.wait(timeout=10)
     assert "notification.requested" in line
     assert f"key={marker}" in line
-    assert "recipient={email}" in line
+    assert "recipient=…" in line
     assert "jo.tenant@example.org" not in line
 
 
