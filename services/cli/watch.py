@@ -8,6 +8,7 @@ a recipient, a reason typed by staff or a field added later never reaches the sc
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaConnectionError
 
 from shared.calendar import default_calendar
 from shared.events import UnreadableEvent, parse_event
@@ -181,12 +183,16 @@ async def tail(
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )
-    await consumer.start()
-    async with asyncio.timeout(15):
-        while not consumer.assignment():
-            await asyncio.sleep(0.05)
-    for partition in consumer.assignment():
-        await consumer.position(partition)
+    try:
+        await consumer.start()
+        async with asyncio.timeout(15):
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)
+        for partition in consumer.assignment():
+            await consumer.position(partition)
+    except BaseException:
+        await consumer.stop()
+        raise
     print(f"watching {', '.join(topics)} on {servers} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         async for record in consumer:
@@ -200,6 +206,7 @@ async def tail(
 def main(topic: str, from_beginning: bool, servers: str | None) -> int:
     servers = servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # this command says it better
     topics, line = view(topic, colour)
     try:
         asyncio.run(tail(topics, from_beginning, servers, line))
@@ -207,5 +214,8 @@ def main(topic: str, from_beginning: bool, servers: str | None) -> int:
         pass
     except TimeoutError:
         print(f"doorstep: no partitions for {', '.join(topics)} on {servers}; does it exist?", file=sys.stderr)
+        return 1
+    except KafkaConnectionError:
+        print(f"doorstep: no Kafka broker answers at {servers} (`doorstep kafka up` starts one)", file=sys.stderr)
         return 1
     return 0
