@@ -173,3 +173,10 @@ async def _dead_letter(
         "message dead-lettered",
         extra={"topic": record.topic, "partition": record.partition, "offset": record.offset, "reason": reason},
     )
+
+
+def declare_publications(broker: KafkaBroker, publications: dict[Topic, object]) -> None:
+    """Name what a service publishes (through its outbox) and the schema of each topic,
+    so its AsyncAPI document, generated from the code, lists them."""
+    for topic, schema in publications.items():
+        broker.publisher(str(topic), schema=schema, title=f"{topic}:publish")

@@ -9,7 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import utcnow
-from shared.events.cases import Channel, Mailbox
+from shared.events.cases import CaseOpened, Channel, Mailbox
+from shared.events.notifications import NotificationRequested
+from shared.kafka import declare_publications
+from shared.topics import Topic
 from shared.events.envelope import AwareDatetime
 from shared.service import Runtime, http_app
 from shared.standards.loader import load_all
@@ -42,6 +45,10 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     runtime = runtime or bootstrap()
     book = book or load_all()
     settings: IntakeSettings = runtime.settings  # type: ignore[assignment]
+    declare_publications(
+        runtime.broker,
+        {Topic.CASES: CaseOpened, Topic.NOTIFICATIONS_REQUESTED: NotificationRequested},
+    )
     app = http_app(runtime, "Doorstep intake", "Every inbound contact becomes a case.")
     _add_smtp(runtime, book, settings)
     staff = _staff_guard(settings)

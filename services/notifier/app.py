@@ -2,7 +2,8 @@
 
 from fastapi import FastAPI
 
-from shared.kafka import subscribe
+from shared.events.notifications import NotificationFailed, NotificationSent
+from shared.kafka import declare_publications, subscribe
 from shared.service import Runtime, http_app
 from shared.topics import Topic
 from services.notifier.adapters.outbox_folder import OutboxFolderSender
@@ -25,5 +26,8 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
         dead_letters=Topic.DLQ_NOTIFIER,
         wanted={"notification.requested": notifier.handle_request},
         attempts=settings.handler_attempts,
+    )
+    declare_publications(
+        runtime.broker, {Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationFailed}
     )
     return http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")

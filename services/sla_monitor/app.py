@@ -11,7 +11,8 @@ from faststream.kafka import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 
-from shared.kafka import handle_with_retries, origin_of, parse_or_dead_letter
+from shared.events.sla import SlaBreached, SlaMet, SlaWarning
+from shared.kafka import declare_publications, handle_with_retries, origin_of, parse_or_dead_letter
 from shared.service import Runtime, http_app
 from shared.standards.loader import load_all
 from shared.standards.models import StandardsBook
@@ -59,6 +60,10 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     ownership = PartitionOwnership(INPUTS, on_change=changed.set)
     monitor = Monitor(runtime, book or load_all(), ownership, changed)
     ownership.subscriber = _subscribe(runtime, monitor, ownership)
+    declare_publications(
+        runtime.broker,
+        {Topic.SLA_WARNINGS: SlaWarning, Topic.SLA_BREACHES: SlaBreached, Topic.SLA_OUTCOMES: SlaMet},
+    )
     timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, changed)
     runtime.on_start.append(timer.start)
     runtime.on_stop.append(timer.stop)

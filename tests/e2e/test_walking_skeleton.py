@@ -162,3 +162,12 @@ async def test_the_asyncapi_documents_name_the_topics_each_service_consumes(syst
     assert Topic.NOTIFICATIONS_REQUESTED in channels("notifier")
     assert Topic.CASES in channels("sla_monitor")
     assert Topic.CASES in channels("scheduler")
+
+
+async def test_the_asyncapi_documents_give_the_schema_of_what_each_service_publishes(system: System):
+    intake = httpx.get(system.url("intake", "/asyncapi.json")).json()
+    assert f"{Topic.CASES}:publish" in intake["channels"]
+    assert "received_at" in intake["components"]["schemas"]["CaseOpened"]["properties"]
+    monitor = httpx.get(system.url("sla_monitor", "/asyncapi.json")).json()
+    assert f"{Topic.SLA_BREACHES}:publish" in monitor["channels"]
+    assert "deadline" in monitor["components"]["schemas"]["SlaBreached"]["properties"]
