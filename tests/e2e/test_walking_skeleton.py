@@ -38,7 +38,7 @@ def send_mail(system: System, to: str, subject: str, body: str) -> str:
     return reply.decode().rsplit(" ", 1)[-1]
 
 
-async def eventually(check, timeout: float = 20):  # type: ignore[no-untyped-def]
+async def eventually(check, timeout: float = 45):  # type: ignore[no-untyped-def]
     async with asyncio.timeout(timeout):
         while not (result := await check()):
             await asyncio.sleep(0.2)
@@ -54,7 +54,7 @@ async def test_an_email_becomes_a_case_an_acknowledgement_and_a_running_clock(
     assert reference.startswith("HX-")
 
     async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
-        opened = await cases.wait_for(event_is("case.opened", reference=reference), timeout=30)
+        opened = await cases.wait_for(event_is("case.opened", reference=reference), timeout=60)
     case = opened.json()
     assert opened.key == case["case_id"].encode()
     assert case["mailbox"] == "repairs"
