@@ -97,7 +97,7 @@ async def test_a_letter_logged_30_days_late_is_breached_within_seconds(
 
     async with TopicReader(kafka_bootstrap, Topic.SLA_BREACHES) as breaches:
         breach = (
-            await breaches.wait_for(event_is("sla.breached", subject_id=case_id), timeout=15)
+            await breaches.wait_for(event_is("sla.breached", subject_id=case_id), timeout=30)
         )
     event = breach.json()
     assert breach.key == case_id.encode()
@@ -136,7 +136,7 @@ async def test_a_poison_message_lands_on_the_dead_letter_topic_with_its_reason(
         await producer.stop()
 
     async with TopicReader(kafka_bootstrap, Topic.DLQ_NOTIFIER) as dead:
-        letter = await dead.wait_for(lambda s: s.key == marker, timeout=20)
+        letter = await dead.wait_for(lambda s: s.key == marker, timeout=40)
     assert letter.headers["dlq_topic"] == Topic.NOTIFICATIONS_REQUESTED
     assert letter.headers["dlq_reason"].startswith("unreadable event")
     assert marker in letter.value
