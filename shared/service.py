@@ -146,3 +146,26 @@ def serve(app: FastAPI) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def every(seconds: float, job: Hook, name: str) -> tuple[Hook, Hook]:
+    """A job run every `seconds` while the service runs: (start, stop) hooks."""
+    task: list[asyncio.Task[None]] = []
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception as error:  # noqa: BLE001 - try again next time
+                log.warning("periodic job failed", extra={"path": name, "reason": type(error).__name__})
+
+    async def start() -> None:
+        task.append(asyncio.create_task(loop(), name=name))
+
+    async def stop() -> None:
+        for running_task in task:
+            running_task.cancel()
+        await asyncio.gather(*task, return_exceptions=True)
+
+    return start, stop

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from shared.events.sla import SlaBreached, SlaMet, SlaWarning
 from shared.kafka import declare_publications, handle_with_retries, origin_of, parse_or_dead_letter
-from shared.service import Runtime, http_app
+from shared.service import Runtime, every, http_app
 from shared.standards.loader import load_all
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
@@ -65,8 +65,9 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
         {Topic.SLA_WARNINGS: SlaWarning, Topic.SLA_BREACHES: SlaBreached, Topic.SLA_OUTCOMES: SlaMet},
     )
     timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, changed)
-    runtime.on_start.append(timer.start)
-    runtime.on_stop.append(timer.stop)
+    forget_start, forget_stop = every(3600, monitor.forget_old_events, "forget-old-events")
+    runtime.on_start += [timer.start, forget_start]
+    runtime.on_stop += [timer.stop, forget_stop]
     app = http_app(runtime, "Doorstep SLA monitor", "Every published promise, tracked in working time.")
     app.state.monitor = monitor
     add_report_routes(app, runtime)

@@ -4,7 +4,7 @@ clock's next warning or deadline, say so on Kafka."""
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,9 @@ from services.sla_monitor.domain.facts import (
 )
 
 log = logging.getLogger(__name__)
+
+# Far longer than the topics keep records (7 days), so no redelivery can be older.
+REMEMBER_EVENTS_FOR = timedelta(days=30)
 
 
 @dataclass
@@ -184,6 +187,10 @@ class Monitor:
         if breached:
             await self.runtime.outbox.add(session, Topic.SLA_BREACHES, rules.breach_event(updated))
             log.warning("clock breached", extra={"clock_id": clock.id, "deadline": clock.deadline.isoformat()})
+
+    async def forget_old_events(self) -> None:
+        async with self.runtime.sessions.begin() as session:
+            await clock_store.forget_processed(session, utcnow() - REMEMBER_EVENTS_FOR)
 
     async def next_alert(self) -> datetime | None:
         async with self.runtime.sessions() as session:

@@ -690,3 +690,23 @@ async def test_a_stop_that_happened_in_time_but_arrives_late_leaves_no_false_bre
     [met] = events(outcomes)
     assert (met.event_type, met.clock, met.stopped_at, met.late_by) == ("sla.met", "letter_reply", reply_at, None)
     assert await clock_states(sla_monitor_runtime) == {"letter_reply": "met"}
+
+
+async def test_events_applied_long_ago_are_forgotten(sla_monitor_runtime: Runtime, monitor: Monitor):
+    from services.sla_monitor.adapters import clock_store
+    from services.sla_monitor.adapters.tables import processed_events
+    from services.sla_monitor.handlers import REMEMBER_EVENTS_FOR
+
+    now = datetime.now(UTC)
+    async with sla_monitor_runtime.sessions.begin() as session:
+        await session.execute(
+            processed_events.insert(),
+            [
+                {"event_id": "old", "processed_at": now - REMEMBER_EVENTS_FOR - timedelta(hours=1)},
+                {"event_id": "recent", "processed_at": now - timedelta(days=1)},
+            ],
+        )
+    await monitor.forget_old_events()
+    async with sla_monitor_runtime.sessions() as session:
+        assert not await clock_store.first_time(session, "recent")
+        assert await clock_store.first_time(session, "old")

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -52,6 +52,14 @@ async def first_time(session: AsyncSession, event_id: str) -> bool:
         return False
     await session.execute(processed_events.insert().values(event_id=event_id, processed_at=utcnow()))
     return True
+
+
+async def forget_processed(session: AsyncSession, before: datetime) -> int:
+    """Drop the record of events applied before `before`: older than any redelivery."""
+    result = await session.execute(
+        delete(processed_events).where(processed_events.c.processed_at < before)
+    )
+    return result.rowcount
 
 
 async def add_new(session: AsyncSession, new: Iterable[Clock], origin: Origin) -> list[Clock]:
