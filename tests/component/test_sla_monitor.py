@@ -693,7 +693,6 @@ async def test_a_stop_that_happened_in_time_but_arrives_late_leaves_no_false_bre
 
 
 async def test_events_applied_long_ago_are_forgotten(sla_monitor_runtime: Runtime, monitor: Monitor):
-    from services.sla_monitor.adapters import clock_store
     from services.sla_monitor.adapters.tables import processed_events
     from services.sla_monitor.handlers import REMEMBER_EVENTS_FOR
 
