@@ -67,6 +67,9 @@ class WorkingCalendar:
         self.closes = closes
         self._holidays_of_year = holidays_of_year
         self._holidays_by_year: dict[int, frozenset[date]] = {}
+        # Office hours of each day, as UTC instants: asked for many times per clock.
+        self._hours_of_day: dict[date, tuple[datetime, datetime]] = {}
+        self._working: dict[date, bool] = {}
 
     # -- days -------------------------------------------------------------------------
 
@@ -82,8 +85,11 @@ class WorkingCalendar:
         return day in self.bank_holidays(day.year)
 
     def is_working_day(self, day: date) -> bool:
-        _require_plain_date(day)
-        return day.weekday() < 5 and not self.is_bank_holiday(day)
+        known = self._working.get(day)
+        if known is None:
+            _require_plain_date(day)
+            known = self._working[day] = day.weekday() < 5 and not self.is_bank_holiday(day)
+        return known
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after `day`."""
@@ -126,10 +132,16 @@ class WorkingCalendar:
         return datetime.combine(day, wall_time.replace(fold=0), tzinfo=self.zone).astimezone(UTC)
 
     def opening_of(self, day: date) -> datetime:
-        return self.at(day, self.opens)
+        return self._office_hours(day)[0]
 
     def close_of(self, day: date) -> datetime:
-        return self.at(day, self.closes)
+        return self._office_hours(day)[1]
+
+    def _office_hours(self, day: date) -> tuple[datetime, datetime]:
+        hours = self._hours_of_day.get(day)
+        if hours is None:
+            hours = self._hours_of_day[day] = (self.at(day, self.opens), self.at(day, self.closes))
+        return hours
 
     def is_office_hours(self, instant: datetime) -> bool:
         local = self.local(instant)

@@ -4,46 +4,28 @@ clock's next warning or deadline, say so on Kafka."""
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.calendar import default_calendar as calendar
 from shared.events import AnyEvent, Event, utcnow
-from shared.events.cases import ExtensionAgreed
-from shared.events.compliance import CertificateRecorded
-from shared.events.sla import SubjectType
 from shared.kafka import Origin
 from shared.service import Runtime
-from shared.standards.loader import clocks_started_by
-from shared.standards.models import ApplicableClock, ClockDefinition, EventFacts, StandardsBook
+from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.sla_monitor.adapters import clock_store
 from services.sla_monitor.adapters.ownership import Ownership
 from services.sla_monitor.domain import clocks as rules
-from services.sla_monitor.domain.clocks import FINAL, Clock, ClockState
+from services.sla_monitor.domain.applying import ClockRules
+from services.sla_monitor.domain.batch import ClockBatch
+from services.sla_monitor.domain.clocks import Clock
+from services.sla_monitor.domain.facts import subject_of
 from services.sla_monitor.reporting import facts as reporting_facts
-from services.sla_monitor.domain.facts import (
-    Subject,
-    due_reference,
-    event_time,
-    facts_of,
-    instance_of,
-    subject_of,
-)
 
 log = logging.getLogger(__name__)
 
 # Far longer than the topics keep records (7 days), so no redelivery can be older.
 REMEMBER_EVENTS_FOR = timedelta(days=30)
-
-
-@dataclass
-class Applied:
-    """What one event did: clocks to add and events to emit."""
-
-    started: list[Clock]
-    outcomes: list[tuple[Topic, Event]]
 
 
 @dataclass
@@ -54,110 +36,37 @@ class Monitor:
     # Set whenever a deadline may have moved: the timer then looks again at once.
     deadlines_changed: asyncio.Event
 
+    def __post_init__(self) -> None:
+        self.rules = ClockRules(self.book)
+
     async def apply(self, event: AnyEvent, origin: Origin) -> None:
         await self.apply_many([(event, origin)])
 
     async def apply_many(self, events: list[tuple[AnyEvent, Origin]]) -> None:
-        """Apply events in order, all in one transaction: a batch from the consumer."""
+        """Apply a batch of events in order, in one transaction: the clocks they concern
+        are read once, changed in memory and written once."""
         async with self.runtime.sessions.begin() as session:
-            for event, origin in events:
-                await self._apply_one(session, event, origin)
+            fresh = await clock_store.remember(session, [str(e.event_id) for e, _ in events])
+            todo = _first_of_each([(e, o) for e, o in events if str(e.event_id) in fresh])
+            if todo:
+                await self._apply_all(session, todo)
         self.runtime.outbox.wake()
         self.deadlines_changed.set()
 
-    async def _apply_one(self, session: AsyncSession, event: AnyEvent, origin: Origin) -> None:
-        if not await clock_store.first_time(session, str(event.event_id)):
-            return
-        await reporting_facts.record(session, event)
-        existing = await clock_store.for_subject(session, subject_of(event).id)
-        applied = await self._apply(session, event, existing)
-        await clock_store.add_new(session, applied.started, origin)
-        for topic, outcome in applied.outcomes:
-            await self.runtime.outbox.add(session, topic, outcome)
-
-    async def _apply(self, session: AsyncSession, event: AnyEvent, existing: list[Clock]) -> Applied:
-        facts, at = facts_of(event), event_time(event)
-        # A new certificate ends the previous certificate's clocks: it concerns them all.
-        instance = "" if isinstance(event, CertificateRecorded) else instance_of(event)
-        applied = Applied(started=[], outcomes=[])
-        for clock in existing:
-            if clock.state in FINAL or not clock.concerns(instance):
-                continue
-            definition = self._definition(clock)
-            if definition is None:
-                continue
-            if definition.is_stopped_by(facts):
-                if await clock_store.save(session, rules.stopped(clock, at), clock):
-                    applied.outcomes.append((Topic.SLA_OUTCOMES, rules.met_event(clock, at)))
-                    applied.started += self._chained(clock, at)
-            elif definition.is_cancelled_by(facts):
-                await clock_store.save(session, rules.cancelled(clock, at), clock)
-            elif definition.is_paused_by(facts) and clock.state is ClockState.RUNNING:
-                await clock_store.save(session, rules.paused(clock, at), clock)
-            elif definition.is_resumed_by(facts) and clock.state is ClockState.PAUSED:
-                await clock_store.save(session, rules.resumed(clock, at), clock)
-            elif isinstance(event, ExtensionAgreed) and clock.definition == event.clock:
-                await self._extend(session, clock, definition, event)
-        applied.started += self._started(event, facts, existing)
-        return applied
-
-    async def _extend(
-        self, session: AsyncSession, clock: Clock, definition: ClockDefinition, event: ExtensionAgreed
-    ) -> None:
-        moved, over_limit = rules.extended(clock, definition.extension, event.new_deadline, event.agreed_at)
-        if moved != clock:
-            await clock_store.save(session, moved, clock)
-        if over_limit:
-            log.warning("extension beyond the standard's limit", extra={"clock_id": clock.id})
-
-    def _started(self, event: AnyEvent, facts: EventFacts, existing: list[Clock]) -> list[Clock]:
-        subject, at = subject_of(event), event_time(event)
-        starting = clocks_started_by(self.book, facts, self._standards_date(subject, existing, at))
-        return [self._start(applicable, event, subject, existing) for applicable in starting]
-
-    def _start(
-        self, applicable: ApplicableClock, event: AnyEvent, subject: Subject, existing: list[Clock]
-    ) -> Clock:
-        due_on = None
-        if isinstance(event, CertificateRecorded):
-            previous = _latest(existing, applicable)
-            due_on = rules.certificate_due(applicable.clock, event, previous)
-        return rules.start(
-            applicable, subject, instance_of(event), event_time(event), due_reference(event), due_on
-        )
-
-    def _chained(self, stopped: Clock, at: datetime) -> list[Clock]:
-        standard = self.book.pack(stopped.pack_id).standard_on(stopped.effective_from)
-        if standard is None:
-            return []
-        subject = Subject(stopped.subject_type, stopped.subject_id, stopped.reference)
-        return [
-            rules.start(
-                ApplicableClock(standard.pack_id, standard.pack_kind, standard.effective_from, definition),
-                subject,
-                stopped.instance,
-                at,
-                at,
-            )
-            for definition in standard.chained_from(stopped.definition)
-        ]
-
-    def _definition(self, clock: Clock) -> ClockDefinition | None:
-        """The clock's definition in the standard it started under; None (and a log line)
-        if the packs no longer have it, so one stale clock cannot block a case's others."""
-        try:
-            standard = self.book.pack(clock.pack_id).standard_on(clock.effective_from)
-            return standard.clock(clock.definition)  # type: ignore[union-attr]
-        except (KeyError, AttributeError):
-            log.error("clock has no definition in the standards", extra={"clock_id": clock.id})
-            return None
-
-    @staticmethod
-    def _standards_date(subject: Subject, existing: list[Clock], at: datetime) -> date:
-        """A case keeps the standards in force when it opened; each certificate starts afresh."""
-        if subject.type is SubjectType.CASE and existing:
-            return calendar.local_date(min(c.started_at for c in existing))
-        return calendar.local_date(at)
+    async def _apply_all(self, session: AsyncSession, events: list[tuple[AnyEvent, Origin]]) -> None:
+        subjects = {subject_of(event).id for event, _ in events}
+        batch = ClockBatch(await clock_store.for_subjects(session, subjects))
+        outcomes: dict[Topic, list[Event]] = {}
+        for event, origin in events:
+            applied = self.rules.apply(event, batch.clocks_of(subject_of(event).id))
+            batch.change(applied.changed)
+            batch.start(applied.started, origin)
+            for topic, outcome in applied.outcomes:
+                outcomes.setdefault(topic, []).append(outcome)
+        await clock_store.write(session, batch)
+        for topic, emitted in outcomes.items():
+            await self.runtime.outbox.add(session, topic, *emitted)
+        await reporting_facts.record_many(session, [event for event, _ in events])
 
     # -- the timer's side ------------------------------------------------------------
 
@@ -197,10 +106,12 @@ class Monitor:
             return await clock_store.next_alert(session, self.ownership.partitions())
 
 
-def _latest(existing: list[Clock], applicable: ApplicableClock) -> date | None:
-    """The due date the previous certificate of this kind set, if there was one."""
-    same = [
-        c for c in existing
-        if c.definition == applicable.clock.id and c.pack_id == applicable.pack_id
-    ]
-    return rules.due_date(max(same, key=lambda c: c.started_at)) if same else None
+def _first_of_each(events: list[tuple[AnyEvent, Origin]]) -> list[tuple[AnyEvent, Origin]]:
+    """A batch may hold the same event twice (a redelivery): apply it once."""
+    seen: set[str] = set()
+    unique = []
+    for event, origin in events:
+        if str(event.event_id) not in seen:
+            seen.add(str(event.event_id))
+            unique.append((event, origin))
+    return unique

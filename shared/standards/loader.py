@@ -124,7 +124,7 @@ def clocks_started_by(
     return tuple(
         ApplicableClock(standard.pack_id, standard.pack_kind, standard.effective_from, clock)
         for standard in book.standards_on(on)
-        for clock in standard.clocks
+        for clock in standard.started_on(facts.event_type)
         if clock.is_started_by(facts) and (include_superseded or clock.superseded_by is None)
     )
 

@@ -8,6 +8,7 @@ id) and what it `withdraws`. A case keeps the version that was in force when it 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -268,10 +269,27 @@ class StandardInForce:
     clocks: tuple[ClockDefinition, ...]
 
     def clock(self, clock_id: str) -> ClockDefinition:
+        try:
+            return self._by_id[clock_id]
+        except KeyError:
+            raise KeyError(f"{self.pack_id} ({self.effective_from}) has no clock '{clock_id}'") from None
+
+    def started_on(self, event_type: str) -> tuple[ClockDefinition, ...]:
+        """The clocks that some event of this type may start (its conditions still apply)."""
+        return self._by_starting_event.get(event_type, ())
+
+    # Looked up for every event the monitor applies: indexed once.
+    @cached_property
+    def _by_id(self) -> dict[str, ClockDefinition]:
+        return {clock.id: clock for clock in self.clocks}
+
+    @cached_property
+    def _by_starting_event(self) -> dict[str, tuple[ClockDefinition, ...]]:
+        index: dict[str, list[ClockDefinition]] = {}
         for clock in self.clocks:
-            if clock.id == clock_id:
-                return clock
-        raise KeyError(f"{self.pack_id} ({self.effective_from}) has no clock '{clock_id}'")
+            for event_type in dict.fromkeys(match.event for match in clock.starts_on):
+                index.setdefault(event_type, []).append(clock)
+        return {event_type: tuple(clocks) for event_type, clocks in index.items()}
 
     def chained_from(self, clock_id: str) -> tuple[ClockDefinition, ...]:
         """The clocks that start when `clock_id` stops."""
@@ -321,6 +339,11 @@ class StandardsPack(_Frozen):
 
     def standards_in_force(self) -> tuple[StandardInForce, ...]:
         """Every version with its inherited clocks resolved, oldest first."""
+        return self._resolved
+
+    @cached_property
+    def _resolved(self) -> tuple[StandardInForce, ...]:
+        # Worked out once: every event the monitor applies looks clocks up here.
         resolved: list[StandardInForce] = []
         inherited: dict[str, ClockDefinition] = {}
         for version in self.versions:

@@ -3,15 +3,15 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.calendar import Unit
 from shared.events import utcnow
 from shared.events.sla import Obligation, SubjectType
-from shared.kafka import Origin
 from services.sla_monitor.adapters.tables import clocks, processed_events
+from services.sla_monitor.domain.batch import ClockBatch
 from services.sla_monitor.domain.clocks import Clock, ClockState, WarningPoint
 
 Partition = tuple[str, int]  # topic, partition
@@ -45,13 +45,24 @@ def _clock(row: object) -> Clock:
 
 async def first_time(session: AsyncSession, event_id: str) -> bool:
     """Record that an event is being applied; False if it already was."""
-    seen = await session.scalar(
-        select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
+    return bool(await remember(session, [event_id]))
+
+
+async def remember(session: AsyncSession, event_ids: list[str]) -> set[str]:
+    """Record the events being applied; return those not applied before."""
+    unique = list(dict.fromkeys(event_ids))
+    seen = set(
+        await session.scalars(
+            select(processed_events.c.event_id).where(processed_events.c.event_id.in_(unique))
+        )
     )
-    if seen:
-        return False
-    await session.execute(processed_events.insert().values(event_id=event_id, processed_at=utcnow()))
-    return True
+    fresh = [event_id for event_id in unique if event_id not in seen]
+    if fresh:
+        now = utcnow()
+        await session.execute(
+            processed_events.insert(), [{"event_id": e, "processed_at": now} for e in fresh]
+        )
+    return set(fresh)
 
 
 async def forget_processed(session: AsyncSession, before: datetime) -> int:
@@ -62,20 +73,31 @@ async def forget_processed(session: AsyncSession, before: datetime) -> int:
     return result.rowcount
 
 
-async def add_new(session: AsyncSession, new: Iterable[Clock], origin: Origin) -> list[Clock]:
-    """Insert the clocks not already known (a redelivered start adds nothing)."""
-    new = list(new)
-    if not new:
-        return []
-    known = set(
-        await session.scalars(select(clocks.c.id).where(clocks.c.id.in_([c.id for c in new])))
+async def for_subjects(session: AsyncSession, subject_ids: Iterable[str]) -> list[Clock]:
+    """Every clock of these subjects, locked until the transaction ends (PostgreSQL;
+    SQLite has one writer, and a stale read there fails the write, which is retried)."""
+    rows = await session.execute(
+        select(clocks).where(clocks.c.subject_id.in_(list(subject_ids))).with_for_update()
     )
-    added = [clock for clock in new if clock.id not in known]
-    for clock in added:
+    return [_clock(row) for row in rows]
+
+
+async def write(session: AsyncSession, batch: ClockBatch) -> None:
+    """Insert a batch's new clocks and save its changed ones, one statement each."""
+    if new := batch.new():
         await session.execute(
-            clocks.insert().values(**_row(clock), topic=origin.topic, partition=origin.partition)
+            clocks.insert(),
+            [{**_row(c), "topic": origin.topic, "partition": origin.partition} for c, origin in new],
         )
-    return added
+    if changed := batch.changed():
+        rows = [{**_row(clock), "clock_id": clock.id} for clock in changed]
+        columns = [name for name in rows[0] if name not in ("id", "clock_id")]
+        await session.execute(
+            update(clocks)
+            .where(clocks.c.id == bindparam("clock_id"))
+            .values({name: bindparam(name) for name in columns}),
+            [{k: v for k, v in row.items() if k != "id"} for row in rows],
+        )
 
 
 async def for_subject(session: AsyncSession, subject_id: str) -> list[Clock]:

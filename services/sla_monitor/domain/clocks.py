@@ -2,7 +2,7 @@
 the standards and the working-day calendar (pure: no I/O)."""
 
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import lru_cache, partial
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -154,8 +154,13 @@ def warning_points(
 
 def _fraction_of(unit: Unit, started: datetime, deadline: datetime, fraction: float) -> datetime:
     if unit is Unit.WORKING_DAYS:
-        return calendar.add_working_time(started, fraction * calendar.working_time_between(started, deadline))
+        return calendar.add_working_time(started, fraction * _working_span(started, deadline))
     return started + fraction * (deadline - started)
+
+
+@lru_cache(maxsize=4096)
+def _working_span(started: datetime, deadline: datetime) -> timedelta:
+    return calendar.working_time_between(started, deadline)
 
 
 # -- moving a clock -------------------------------------------------------------------

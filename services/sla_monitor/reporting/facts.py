@@ -5,7 +5,7 @@ consumes, one row per event (per answered aspect, for surveys).
 event (same event_id) adds nothing. Only ids and references are kept, never personal data.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Date, Integer, String, Table
@@ -131,11 +131,18 @@ def facts_of(event: Event) -> tuple[Table, Rows] | None:
 
 async def record(session: AsyncSession, event: Event) -> None:
     """Store the event's fact in the caller's transaction; once, however often it comes."""
-    found = facts_of(event)
-    if found is None:
-        return
-    table, rows = found
-    await session.execute(_insert_once(session, table), rows)
+    await record_many(session, [event])
+
+
+async def record_many(session: AsyncSession, events: Iterable[Event]) -> None:
+    """Store the facts of many events, one statement per table."""
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for event in events:
+        if (found := facts_of(event)) is not None:
+            table, rows = found
+            by_table.setdefault(table, []).extend(rows)
+    for table, rows in by_table.items():
+        await session.execute(_insert_once(session, table), rows)
 
 
 def _insert_once(session: AsyncSession, table: Table):  # type: ignore[no-untyped-def]
