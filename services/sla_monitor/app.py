@@ -102,6 +102,7 @@ def _subscribe(runtime: Runtime, monitor: Monitor, ownership: PartitionOwnership
             for record, event in parsed:
                 apply = partial(monitor.apply, origin=origin_of(record))
                 await handle_with_retries(broker, Topic.DLQ_SLA_MONITOR, record, apply, event, attempts)
+        ownership.handled(message.raw_message)
 
     subscriber = broker.subscriber(
         *(str(t) for t in INPUTS),

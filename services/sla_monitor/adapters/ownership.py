@@ -8,7 +8,6 @@ range assignor), and a clock may be breached only once every input's partition p
 been handled up to its end: an event that happened in time cannot still be queued.
 """
 
-import asyncio
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -43,9 +42,19 @@ class PartitionOwnership(ConsumerRebalanceListener):
         self.on_change = on_change
         self.assigned: set[Partition] = set()
         self.subscriber: object | None = None  # set once the subscriber exists
+        # The next offset to handle, per partition: known here without asking the broker.
+        self._next: dict[TopicPartition, int] = {}
+
+    def handled(self, records: Iterable[object]) -> None:
+        """Called once a batch's records are applied and stored."""
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)  # type: ignore[attr-defined]
+            self._next[tp] = max(self._next.get(tp, 0), record.offset + 1)  # type: ignore[attr-defined]
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         self.assigned -= {(tp.topic, tp.partition) for tp in revoked}
+        for tp in revoked:
+            self._next.pop(TopicPartition(tp.topic, tp.partition), None)
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         self.assigned = {(tp.topic, tp.partition) for tp in assigned}
@@ -63,11 +72,10 @@ class PartitionOwnership(ConsumerRebalanceListener):
         if not every:
             return set()
         ends = await consumer.end_offsets(every)
-        handled = dict(zip(every, await asyncio.gather(*(consumer.committed(tp) for tp in every))))
-        return {
-            p for p, tps in wanted.items()
-            if tps and all((handled[tp] or 0) >= ends[tp] for tp in tps)
-        }
+        for tp in every:
+            if tp not in self._next:  # nothing handled here since it was assigned
+                self._next[tp] = await consumer.committed(tp) or 0
+        return {p for p, tps in wanted.items() if tps and all(self._next[tp] >= ends[tp] for tp in tps)}
 
     def _inputs_of(self, partition: Partition) -> list[TopicPartition]:
         topic, number = partition
