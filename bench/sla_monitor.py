@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,20 +45,21 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect  # noqa: E402
 
 from shared.db import migrate  # noqa: E402
 from shared.events import serialize  # noqa: E402
-from shared.events.cases import CaseOpened, CaseReplied, Channel, CaseKind  # noqa: E402
+from shared.events.cases import CaseKind, CaseOpened, CaseReplied, Channel  # noqa: E402
+from shared.events.sla import SubjectType  # noqa: E402
 from shared.kafka import ensure_topics  # noqa: E402
 from shared.standards.loader import clocks_started_by, load_all  # noqa: E402
-from shared.topics import Topic, partitions_for  # noqa: E402
+from shared.topics import CASE_PARTITIONS, Topic, partitions_for  # noqa: E402
 from services.sla_monitor.adapters.clock_store import _row  # noqa: E402
 from services.sla_monitor.adapters.tables import clocks as clocks_table  # noqa: E402
 from services.sla_monitor.app import INPUTS  # noqa: E402
 from services.sla_monitor.bootstrap import MIGRATIONS  # noqa: E402
 from services.sla_monitor.domain import clocks as rules  # noqa: E402
 from services.sla_monitor.domain.facts import Subject, facts_of  # noqa: E402
-from shared.events.sla import SubjectType  # noqa: E402
 
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39092"))
@@ -95,8 +97,7 @@ def broker(action: str, var: Path) -> None:
 # -- the database -------------------------------------------------------------------------
 
 COLUMNS = [c.name for c in clocks_table.columns]
-DATETIMES = {"started_at", "deadline", "stopped_at", "breached_at", "paused_at", "extended_from",
-             "next_alert_at"}
+INSERT = f"INSERT INTO clocks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 
 
 def sql_time(at: datetime) -> str:
@@ -105,72 +106,61 @@ def sql_time(at: datetime) -> str:
 
 
 def template(now: datetime) -> dict[str, object]:
-    """A real clock, as the monitor would start it for a letter received now, as a row."""
-    book = load_all()
+    """A real clock, as the monitor starts one for a letter received now, as a stored row."""
     event = CaseOpened(case_id="bench-template", reference="BT0000000", correlation_id="bench",
                        channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=now)
-    applicable = next(a for a in clocks_started_by(book, facts_of(event), now.date())
+    applicable = next(a for a in clocks_started_by(load_all(), facts_of(event), now.date())
                       if a.clock.id == "letter_reply")
     clock = rules.start(applicable, Subject(SubjectType.CASE, event.case_id, event.reference), "",
                         now, now)
     row = {**_row(clock), "topic": str(Topic.CASES), "partition": 0}
-    from sqlalchemy.dialects import sqlite
-
-    dialect = sqlite.dialect()
-    bound = {}
+    dialect = sqlite_dialect()
+    stored = {}
     for name, value in row.items():
         process = clocks_table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        bound[name] = process(value) if process else value
-    assert bound["deadline"] == sql_time(clock.deadline), (bound["deadline"], sql_time(clock.deadline))
-    return bound
+        stored[name] = process(value) if process else value
+    assert stored["deadline"] == sql_time(clock.deadline), "SQLite datetime format changed"
+    return stored
+
+
+def clock_rows(base: dict[str, object], prefix: str, numbers: range,
+               due_of: Callable[[int], datetime]) -> list[tuple]:
+    """Running clocks without warnings, due at due_of(i), spread over the six partitions."""
+    out = []
+    for i in numbers:
+        subject = f"bench-{prefix}-{i:07d}"
+        due = sql_time(due_of(i))
+        row = dict(base, id=f"hexagon:letter_reply:{subject}", subject_id=subject,
+                   reference=f"B{prefix[0].upper()}{i:07d}", deadline=due, next_alert_at=due,
+                   warnings="[]", partition=i % CASE_PARTITIONS)
+        out.append(tuple(row[c] for c in COLUMNS))
+    return out
 
 
 def load_clocks(db: Path, count: int, now: datetime) -> float:
-    """Open clocks straight into the database, in big transactions. Returns seconds taken."""
+    """Open clocks due 200 to 400 days ahead, straight into the database in big
+    transactions. Returns the seconds taken."""
     base = template(now)
+    far = now + timedelta(days=200)
     started = time.perf_counter()
     connection = sqlite3.connect(db)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    insert = (f"INSERT INTO clocks ({', '.join(COLUMNS)}) "
-              f"VALUES ({', '.join('?' for _ in COLUMNS)})")
-    far = now + timedelta(days=200)
-    chunk = 100_000
-
-    def rows(start: int, stop: int, prefix: str, due_of) -> list[tuple]:  # noqa: ANN001
-        out = []
-        for i in range(start, stop):
-            subject = f"bench-{prefix}-{i:07d}"
-            due = sql_time(due_of(i))
-            row = dict(base, id=f"hexagon:letter_reply:{subject}", subject_id=subject,
-                       reference=f"B{prefix[0].upper()}{i:07d}", deadline=due, next_alert_at=due,
-                       warnings="[]", partition=i % 6)
-            out.append(tuple(row[c] for c in COLUMNS))
-        return out
-
-    for start in range(0, count, chunk):
-        batch = rows(start, min(start + chunk, count), "load", lambda i: far + timedelta(seconds=i * 17))
+    for first in range(0, count, 100_000):
+        batch = clock_rows(base, "load", range(first, min(first + 100_000, count)),
+                           lambda i: far + timedelta(seconds=i * 17))
         with connection:
-            connection.executemany(insert, batch)
+            connection.executemany(INSERT, batch)
     connection.close()
     return time.perf_counter() - started
 
 
-def insert_breach_clocks(db: Path, breach_at: list[datetime], now: datetime) -> None:
-    base = template(now)
-    insert = (f"INSERT INTO clocks ({', '.join(COLUMNS)}) "
-              f"VALUES ({', '.join('?' for _ in COLUMNS)})")
-    batch = []
-    for i, due_at in enumerate(breach_at):
-        subject = f"bench-breach-{i:07d}"
-        due = sql_time(due_at)
-        row = dict(base, id=f"hexagon:letter_reply:{subject}", subject_id=subject,
-                   reference=f"BB{i:07d}", deadline=due, next_alert_at=due, warnings="[]",
-                   started_at=sql_time(now - timedelta(days=14)), partition=i % 6)
-        batch.append(tuple(row[c] for c in COLUMNS))
+def insert_breach_clocks(db: Path, due: list[datetime]) -> None:
+    """Running clocks, started a fortnight ago, due at the given instants."""
+    now = datetime.now(UTC)
+    base = dict(template(now), started_at=sql_time(now - timedelta(days=14)))
     connection = sqlite3.connect(db)
     with connection:
-        connection.executemany(insert, batch)
+        connection.executemany(INSERT, clock_rows(base, "breach", range(len(due)), lambda i: due[i]))
     connection.close()
 
 
@@ -222,6 +212,12 @@ class Monitor:
             if name in ("VmRSS", "VmHWM"):
                 figures[name] = int(value.split()[0]) * 1024
         return figures
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the process so far, all its threads."""
+        assert self.process
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -331,7 +327,7 @@ async def consume_all(topic: str, count: int) -> float:
         await consumer.stop()
 
 
-async def input_partitions(admin: AIOKafkaAdminClient) -> list[TopicPartition]:
+def input_partitions() -> list[TopicPartition]:
     return [TopicPartition(str(t), p) for t in INPUTS for p in range(partitions_for(t))]
 
 
@@ -350,7 +346,9 @@ async def committed(admin: AIOKafkaAdminClient, tps: list[TopicPartition]) -> di
 
 
 async def ingest(admin: AIOKafkaAdminClient, monitor: Monitor, records: list[tuple[bytes, bytes]]) -> dict:
-    tps = await input_partitions(admin)
+    """Produce the records to doorstep.cases and wait until the monitor's group has
+    committed every input partition to its end (or INGEST_CAP passes)."""
+    tps = input_partitions()
     before = await committed(admin, tps)
     started = time.perf_counter()
     produce_task = asyncio.create_task(produce(records, str(Topic.CASES)))
@@ -413,7 +411,7 @@ def machine() -> str:
     kib = int(memory.split()[1])
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown cpu")
-    return (f"machine: {os.cpu_count()} cores ({model}), {kib / 1024**2:.1f} GB memory, "
+    return (f"machine: {len(os.sched_getaffinity(0))} cores ({model}), {kib / 1024**2:.1f} GB memory, "
             f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
 
 
@@ -447,7 +445,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
         say(f"load: {args.clocks} open clocks written in {loaded_in:.1f} s "
             f"({db.stat().st_size / 1024**2:.0f} MB database)")
 
-        # 2. First start: a million clocks, a new consumer group.
+        # 2. First start: the loaded clocks, a new consumer group.
         monitor = Monitor(workdir, db)
         started = time.perf_counter()
         monitor.start()
@@ -456,7 +454,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
 
         # 3/4. Ingest.
         fresh = case_events(args.events, datetime.now(UTC))
+        cpu_before = monitor.cpu_seconds()
         result = await ingest(admin, monitor, fresh)
+        cpu = monitor.cpu_seconds() - cpu_before
         memory_after_ingest = monitor.memory()
         rate = result["handled"] / result["seconds"]
         state = "all committed" if result["complete"] else f"stopped waiting after {INGEST_CAP:.0f} s"
@@ -470,7 +470,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
         lead = max(20.0, 2 * ready_first + 10)
         base = datetime.now(UTC) + timedelta(seconds=lead)
         breach_at = [base + timedelta(seconds=10 * i / max(1, args.breaches)) for i in range(args.breaches)]
-        insert_breach_clocks(db, breach_at, datetime.now(UTC))
+        insert_breach_clocks(db, breach_at)
         say(f"breach clocks: {args.breaches} due {lead:.0f}..{lead + 10:.0f} s from now, "
             f"written while the monitor was stopped; restarting it")
         expected = {f"hexagon:letter_reply:bench-breach-{i:07d}" for i in range(args.breaches)}
@@ -505,6 +505,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
              yes(max(memory_after_ingest["VmHWM"], memory_end["VmHWM"]) < GB)),
             ("ingest, events/s" + ("" if result["complete"] else " (partial)"),
              f"{rate:,.0f}", ">= 5,000", yes(rate >= 5000)),
+            ("  monitor CPU during ingest", f"{cpu:.0f} s in {result['seconds']:.0f} s "
+             f"({cpu / result['seconds']:.0%})", "-", "-"),
             ("  raw aiokafka produce, records/s", f"{len(records) / raw_produce:,.0f}", "-", "-"),
             ("  raw aiokafka consume, records/s", f"{len(records) / raw_consume:,.0f}", "-", "-"),
             ("  ingest / raw consume", f"{rate / (len(records) / raw_consume):.1%}", "-", "-"),
@@ -539,11 +541,18 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
         await admin.close()
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clocks", type=int, default=1_000_000)
-    parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--breaches", type=int, default=500)
+    parser.add_argument("--clocks", type=positive, default=1_000_000)
+    parser.add_argument("--events", type=positive, default=50_000)
+    parser.add_argument("--breaches", type=positive, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, database)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-sla-"))

@@ -108,8 +108,10 @@ def _subscribe(runtime: Runtime, monitor: Monitor, ownership: PartitionOwnership
         *(str(t) for t in INPUTS),
         group_id="sla_monitor",
         batch=True,
-        max_records=500,
+        max_records=1000,
         batch_timeout_ms=20,
+        # The caught-up check asks for end offsets, which queue behind a waiting fetch.
+        fetch_max_wait_ms=100,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         partition_assignment_strategy=(RangePartitionAssignor,),
