@@ -50,8 +50,13 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[Topic] = Topic)
 
 
 def publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
-    async def publish(topic: str, payload: bytes, key: bytes, headers: dict[str, str]) -> None:
-        await broker.publish(payload, topic, key=key, headers=headers)
+    """Hands a record to the producer, in order, without waiting for the broker: the
+    returned awaitable is done when the broker has it (acks=all)."""
+
+    async def publish(
+        topic: str, payload: bytes, key: bytes, headers: dict[str, str]
+    ) -> Awaitable[object] | None:
+        return await broker.publish(payload, topic, key=key, headers=headers, no_confirm=True)
 
     return publish
 

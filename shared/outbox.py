@@ -25,7 +25,9 @@ from shared.topics import Topic
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[None]]
+# Hands one record to the producer, in order; what it returns, if anything, is awaited
+# before the rows are marked as relayed.
+Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[object] | None]]
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -114,9 +116,11 @@ class Outbox:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            sent = []
             for row in rows:
                 headers = {"event_type": row.event_type, "event_id": row.event_id}
-                await self.publish(row.topic, row.payload, row.key, headers)
+                sent.append(await self.publish(row.topic, row.payload, row.key, headers))
+            await asyncio.gather(*(confirmed for confirmed in sent if confirmed is not None))
             if rows:
                 await session.execute(
                     update(self.table)
