@@ -25,6 +25,7 @@ evaluated on the Europe/London wall clock, daylight saving included.
 from __future__ import annotations
 
 import calendar as gregorian
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -70,6 +71,8 @@ class WorkingCalendar:
         # Office hours of each day, as UTC instants: asked for many times per clock.
         self._hours_of_day: dict[date, tuple[datetime, datetime]] = {}
         self._working: dict[date, bool] = {}
+        self._working_days: list[date] = []
+        self._years_listed: set[int] = set()
 
     # -- days -------------------------------------------------------------------------
 
@@ -113,10 +116,13 @@ class WorkingCalendar:
         `day` itself need not be a working day; with `count` 0 it is returned unchanged.
         """
         _require_plain_date(day)
-        step = self.next_working_day if count >= 0 else self.previous_working_day
-        for _ in range(abs(count)):
-            day = step(day)
-        return day
+        if count == 0:
+            return day
+        reach = timedelta(days=14 + 3 * abs(count))  # 3+ working days in any 7, and more
+        self._cover(day - reach, day + reach)
+        if count > 0:
+            return self._working_days[bisect_right(self._working_days, day) + count - 1]
+        return self._working_days[bisect_left(self._working_days, day) + count]
 
     # -- instants ---------------------------------------------------------------------
 
@@ -189,29 +195,52 @@ class WorkingCalendar:
         _require_aware(end)
         if end < start:
             raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
-        total = timedelta()
-        day, last_day = self.local_date(start), self.local_date(end)
-        while day <= last_day:
-            if self.is_working_day(day):
-                overlap = min(end, self.close_of(day)) - max(start, self.opening_of(day))
-                total += max(overlap, timedelta())
-            day += timedelta(days=1)
-        return total
+        self._cover(self.local_date(start), self.local_date(end))
+        return self._office_time_before(end) - self._office_time_before(start)
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """The instant when `duration` of office-hours time has passed after `start`."""
         _require_aware(start)
         if duration < timedelta():
             raise ValueError(f"cannot add a negative working time: {duration}")
-        day, left = self.local_date(start), duration
-        while True:
-            if self.is_working_day(day):
-                begin = max(start.astimezone(UTC), self.opening_of(day))
-                available = self.close_of(day) - begin
-                if available >= left and available > timedelta():
-                    return begin + left
-                left -= max(available, timedelta())
-            day += timedelta(days=1)
+        if not duration:
+            return start.astimezone(UTC)
+        first = self.local_date(start)
+        # At least three working days in every seven calendar days, holidays and all.
+        self._cover(first, first + timedelta(days=7 + 3 * (duration // self._day_length + 1)))
+        days, rest = divmod(self._office_time_before(start) + duration, self._day_length)
+        if not rest:  # ends exactly at a close: that day's 17:00, not the next day's 09:00
+            days, rest = days - 1, self._day_length
+        return self.opening_of(self._working_days[days]) + rest
+
+    # Working time is counted with a sorted list of working days: the office time before
+    # an instant is 8 hours for each working day before its date, plus what has passed of
+    # its own day. Differences of these counts are working times.
+
+    @property
+    def _day_length(self) -> timedelta:
+        return datetime.combine(date.min, self.closes) - datetime.combine(date.min, self.opens)
+
+    def _cover(self, first: date, last: date) -> None:
+        missing = [y for y in range(first.year, last.year + 1) if y not in self._years_listed]
+        if missing:
+            for year in missing:
+                self._years_listed.add(year)
+                start, end = date(year, 1, 1), date(year + 1, 1, 1)
+                self._working_days += [
+                    start + timedelta(days=n)
+                    for n in range((end - start).days)
+                    if self.is_working_day(start + timedelta(days=n))
+                ]
+            self._working_days.sort()
+
+    def _office_time_before(self, instant: datetime) -> timedelta:
+        day = self.local_date(instant)
+        before = bisect_left(self._working_days, day) * self._day_length
+        if not self.is_working_day(day):
+            return before
+        passed = instant.astimezone(UTC) - self.opening_of(day)
+        return before + min(max(passed, timedelta()), self._day_length)
 
     def _same_wall_time(self, start: datetime, day: date) -> datetime:
         if day == self.local_date(start):

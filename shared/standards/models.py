@@ -88,16 +88,15 @@ class EventConditions(_Frozen):
     flag: str | None = None  # one of the event's flags
 
     def hold_for(self, facts: EventFacts) -> bool:
-        pairs = (
-            (self.channel, facts.channel),
-            (self.mailbox, facts.mailbox),
-            (self.kind, facts.kind),
-            (self.priority, facts.priority),
-            (self.stage, facts.stage),
-        )
-        return all(wanted is None or wanted == actual for wanted, actual in pairs) and (
+        return all(getattr(facts, name) == wanted for name, wanted in self._wanted) and (
             self.flag is None or self.flag in facts.flags
         )
+
+    @cached_property
+    def _wanted(self) -> tuple[tuple[str, str], ...]:
+        """The attributes this condition names (the others match anything)."""
+        names = ("channel", "mailbox", "kind", "priority", "stage")
+        return tuple((name, getattr(self, name)) for name in names if getattr(self, name) is not None)
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.model_dump().values())
