@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from faststream.kafka import TestKafkaBroker
 
+from services.sla_monitor.adapters import clock_store
+from services.sla_monitor.adapters.ownership import OwnsEverything
+from services.sla_monitor.app import create_app
+from services.sla_monitor.domain.clocks import Clock, ClockState
+from services.sla_monitor.handlers import Monitor
 from shared.events import Event, parse_event, serialize
 from shared.events.appointments import (
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentKind,
-    AppointmentNoAccess,
     WorksOrderRaised,
 )
 from shared.events.cases import (
@@ -34,27 +35,25 @@ from shared.events.cases import (
     Priority,
 )
 from shared.events.compliance import CertificateKind, CertificateRecorded
-from shared.events.notifications import NotificationChannel, NotificationSent, Purpose
 from shared.kafka import Origin
 from shared.service import Runtime
 from shared.standards.loader import load_all
 from shared.topics import Topic
-from services.sla_monitor.adapters import clock_store
-from services.sla_monitor.adapters.ownership import OwnsEverything
-from services.sla_monitor.app import create_app
-from services.sla_monitor.domain.clocks import Clock, ClockState
-from services.sla_monitor.handlers import Monitor
 from tests.component.conftest import Recorder, record
+from tests.sla_events import (
+    CASE_ID,
+    REFERENCE,
+    booked,
+    cancelled,
+    no_access,
+    reminder_sent,
+    utc,
+)
 
-CASE_ID = "5b0f6a3e-8f0e-4c1e-9d43-1c2b3a4d5e6f"
-REFERENCE = "HX-ABCD2345"
 PROPERTY_ID = "9d2e7c41-0b7a-4f55-8c3e-2a1b0c9d8e7f"
 NOW = datetime.now(UTC).replace(microsecond=0)
 THIRTY_DAYS_AGO = NOW - timedelta(days=30)
 
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -159,52 +158,8 @@ def extension(clock: str, new_deadline: datetime, agreed_at: datetime) -> Extens
     )
 
 
-def booked(appointment_id: str, starts_at: datetime, booked_at: datetime) -> AppointmentBooked:
-    return AppointmentBooked(
-        correlation_id=CASE_ID,
-        case_id=CASE_ID,
-        reference=REFERENCE,
-        appointment_id=appointment_id,
-        kind=AppointmentKind.REPAIR,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=2),
-        booked_at=booked_at,
-    )
 
 
-def no_access(appointment_id: str, at: datetime) -> AppointmentNoAccess:
-    return AppointmentNoAccess(
-        correlation_id=CASE_ID,
-        case_id=CASE_ID,
-        reference=REFERENCE,
-        appointment_id=appointment_id,
-        kind=AppointmentKind.REPAIR,
-        at=at,
-    )
-
-
-def cancelled(appointment_id: str, at: datetime) -> AppointmentCancelled:
-    return AppointmentCancelled(
-        correlation_id=CASE_ID,
-        case_id=CASE_ID,
-        reference=REFERENCE,
-        appointment_id=appointment_id,
-        kind=AppointmentKind.REPAIR,
-        cancelled_at=at,
-    )
-
-
-def reminder_sent(appointment_id: str, at: datetime) -> NotificationSent:
-    return NotificationSent(
-        correlation_id=CASE_ID,
-        case_id=CASE_ID,
-        appointment_id=appointment_id,
-        idempotency_key=f"{appointment_id}:appointment_reminder",
-        purpose=Purpose.APPOINTMENT_REMINDER,
-        channel=NotificationChannel.SMS,
-        provider_ref=f"sms:{appointment_id}",
-        occurred_at=at,
-    )
 
 
 def gas_certificate(checked_on: date) -> CertificateRecorded:

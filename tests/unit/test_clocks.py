@@ -11,15 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from shared.calendar import Unit, local_date
-from shared.events import AnyEvent
-from shared.events.appointments import AppointmentBooked, AppointmentKind
-from shared.events.cases import CaseClosed, CaseKind, CaseOpened, CaseReplied, Channel, Flag, Mailbox, Priority
-from shared.events.compliance import CertificateKind, CertificateRecorded
-from shared.events.notifications import NotificationChannel, NotificationSent, Purpose
-from shared.events.sla import Obligation, SubjectType
-from shared.standards.loader import clocks_started_by, load_all
-from shared.standards.models import ApplicableClock, ClockDefinition, StandardsBook
 from services.sla_monitor.domain.clocks import (
     Clock,
     ClockState,
@@ -46,15 +37,27 @@ from services.sla_monitor.domain.facts import (
     instance_of,
     subject_of,
 )
+from shared.calendar import Unit, local_date
+from shared.events import AnyEvent
+from shared.events.cases import (
+    CaseClosed,
+    CaseKind,
+    CaseOpened,
+    CaseReplied,
+    Channel,
+    Flag,
+    Mailbox,
+    Priority,
+)
+from shared.events.compliance import CertificateKind, CertificateRecorded
+from shared.events.sla import Obligation, SubjectType
+from shared.standards.loader import clocks_started_by, load_all
+from shared.standards.models import ApplicableClock, ClockDefinition, StandardsBook
+from tests.sla_events import CASE_ID, REFERENCE, booked, reminder_sent, utc
 
-CASE_ID = "5b0f6a3e-8f0e-4c1e-9d43-1c2b3a4d5e6f"
-REFERENCE = "HX-ABCD2345"
 PROPERTY_ID = "9d2e7c41-0b7a-4f55-8c3e-2a1b0c9d8e7f"
 MONDAY_10_UTC = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # winter: London is on UTC
 
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -88,30 +91,6 @@ def complaint_email(**changes: object) -> CaseOpened:
     return opened(**{"mailbox": Mailbox.COMPLAINTS, "kind": CaseKind.COMPLAINT, "priority": None, **changes})
 
 
-def booked(appointment_id: str, starts_at: datetime, booked_at: datetime) -> AppointmentBooked:
-    return AppointmentBooked(
-        correlation_id=CASE_ID,
-        case_id=CASE_ID,
-        reference=REFERENCE,
-        appointment_id=appointment_id,
-        kind=AppointmentKind.REPAIR,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=2),
-        booked_at=booked_at,
-    )
-
-
-def reminder_sent(appointment_id: str, at: datetime) -> NotificationSent:
-    return NotificationSent(
-        correlation_id=CASE_ID,
-        case_id=CASE_ID,
-        appointment_id=appointment_id,
-        idempotency_key=f"{appointment_id}:appointment_reminder",
-        purpose=Purpose.APPOINTMENT_REMINDER,
-        channel=NotificationChannel.SMS,
-        provider_ref="sms:1",
-        occurred_at=at,
-    )
 
 
 def certificate(kind: CertificateKind, checked_on: date, review_on: date | None = None) -> CertificateRecorded:
