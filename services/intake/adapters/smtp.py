@@ -42,7 +42,6 @@ class MailboxHandler:
             return "451 4.3.0 Temporary failure, please try again later"
         return f"250 2.0.0 Accepted{f' as {reference}' if reference else ''}"
 
-
     def _most_serious(self, recipients: list[str]) -> tuple[str, Mailbox]:
         """A mail to several of our mailboxes is handled by the most serious: a complaint
         copied to repairs must still start the complaint clocks."""

@@ -151,7 +151,7 @@ def _insert_once(session: AsyncSession, table: Table):  # type: ignore[no-untype
         return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"recording facts on {dialect} is not supported (SQLite or PostgreSQL)")
+    raise RuntimeError(f"recording facts on {dialect} is not supported (SQLite or PostgreSQL)")
 
 
 def _row(event: Event, *fields: str) -> dict[str, Any]:
