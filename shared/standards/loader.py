@@ -122,10 +122,9 @@ def clocks_started_by(
     `StandardInForce.chained_from`), nor are superseded ones unless asked for.
     """
     return tuple(
-        ApplicableClock(standard.pack_id, standard.pack_kind, standard.effective_from, clock)
-        for standard in book.standards_on(on)
-        for clock in standard.started_on(facts.event_type)
-        if clock.is_started_by(facts) and (include_superseded or clock.superseded_by is None)
+        applicable
+        for applicable in book.started_by(facts, on)
+        if include_superseded or applicable.clock.superseded_by is None
     )
 
 

@@ -39,6 +39,9 @@ class Applied:
 @dataclass(frozen=True)
 class ClockRules:
     book: StandardsBook
+    _known_effects: dict[tuple[str, str, EventFacts], tuple[bool, bool, bool, bool]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def apply(self, event: AnyEvent, existing: list[Clock]) -> Applied:
         facts, at = facts_of(event), event_time(event)
@@ -63,15 +66,16 @@ class ClockRules:
         facts: EventFacts,
         at: datetime,
     ) -> None:
-        if definition.is_stopped_by(facts):
+        stops, cancels, pauses, resumes = self._effects(clock, definition, facts)
+        if stops:
             applied.changed.append(rules.stopped(clock, at))
             applied.outcomes.append((Topic.SLA_OUTCOMES, rules.met_event(clock, at)))
             applied.started += self._chained(clock, at)
-        elif definition.is_cancelled_by(facts):
+        elif cancels:
             applied.changed.append(rules.cancelled(clock, at))
-        elif definition.is_paused_by(facts) and clock.state is ClockState.RUNNING:
+        elif pauses and clock.state is ClockState.RUNNING:
             applied.changed.append(rules.paused(clock, at))
-        elif definition.is_resumed_by(facts) and clock.state is ClockState.PAUSED:
+        elif resumes and clock.state is ClockState.PAUSED:
             applied.changed.append(rules.resumed(clock, at))
         elif isinstance(event, ExtensionAgreed) and clock.definition == event.clock:
             moved, over_limit = rules.extended(clock, definition.extension, event.new_deadline, event.agreed_at)
@@ -79,6 +83,21 @@ class ClockRules:
                 applied.changed.append(moved)
             if over_limit:
                 log.warning("extension beyond the standard's limit", extra={"clock_id": clock.id})
+
+    def _effects(
+        self, clock: Clock, definition: ClockDefinition, facts: EventFacts
+    ) -> tuple[bool, bool, bool, bool]:
+        """Whether events with these facts stop, cancel, pause or resume such a clock;
+        remembered, since a batch asks the same question many times."""
+        key = (clock.standard, clock.definition, facts)
+        if key not in self._known_effects:
+            self._known_effects[key] = (
+                definition.is_stopped_by(facts),
+                definition.is_cancelled_by(facts),
+                definition.is_paused_by(facts),
+                definition.is_resumed_by(facts),
+            )
+        return self._known_effects[key]
 
     def _started(self, event: AnyEvent, facts: EventFacts, existing: list[Clock]) -> list[Clock]:
         subject, at = subject_of(event), event_time(event)
