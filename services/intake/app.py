@@ -1,6 +1,5 @@
 """The intake service: inbound SMTP, and the HTTP doors for forms and staff."""
 
-import logging
 import secrets
 from typing import Annotated
 
@@ -8,7 +7,6 @@ from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events import utcnow
 from shared.events.cases import CaseOpened, Channel, Mailbox
 from shared.events.notifications import NotificationRequested
 from shared.kafka import declare_publications
@@ -21,11 +19,8 @@ from services.intake import handlers
 from services.intake.adapters.smtp import MailboxHandler, serve_smtp
 from services.intake.bootstrap import bootstrap
 from services.intake.domain.cases import ReceivedContact
-from services.intake.domain.mail import UnreadableMail, mailbox_for, read_mail
+from services.intake.domain.mail import mailbox_for
 from services.intake.settings import IntakeSettings
-
-
-log = logging.getLogger(__name__)
 
 
 class LetterIn(BaseModel):
@@ -74,24 +69,7 @@ def _add_smtp(runtime: Runtime, book: StandardsBook, settings: IntakeSettings) -
         return mailbox_for(address, settings.mail_domain)
 
     async def accept(mailbox: Mailbox, recipient: str, raw: bytes) -> str | None:
-        raw_id = await handlers.store_raw(runtime, recipient, raw)
-        try:
-            mail = read_mail(raw)
-        except UnreadableMail as problem:
-            log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
-            return None
-        if mail.automatic:
-            log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
-            return None
-        contact = ReceivedContact(
-            channel=Channel.EMAIL,
-            mailbox=mailbox,
-            text=mail.text,
-            subject=mail.subject,
-            sender_email=mail.sender,
-            received_at=utcnow(),
-        )
-        return (await handlers.record_contact(runtime, book, contact, raw_id)).reference
+        return await handlers.receive_mail(runtime, book, mailbox, recipient, raw)
 
     servers = []
 

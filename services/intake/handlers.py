@@ -3,10 +3,10 @@
 import logging
 from uuid import uuid4
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from shared.events import utcnow
-from shared.events.cases import CaseOpened
+from shared.events.cases import CaseOpened, Channel, Mailbox
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
@@ -18,6 +18,7 @@ from services.intake.domain.cases import (
     open_case,
     reply_promise,
 )
+from services.intake.domain.mail import InboundMail, UnreadableMail, read_mail
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,52 @@ async def record_contact(
     return case
 
 
-async def store_raw(runtime: Runtime, recipient: str, raw: bytes) -> str:
+async def receive_mail(
+    runtime: Runtime, book: StandardsBook, mailbox: Mailbox, recipient: str, raw: bytes
+) -> str | None:
+    """Store an inbound mail and open its case; return the case reference, or None when
+    the mail opens no case. The same mail sent again (a client retrying) opens nothing new."""
+    try:
+        mail: InboundMail | None = read_mail(raw)
+    except UnreadableMail as problem:
+        mail, reason = None, str(problem)
+    if mail and mail.message_id and (known := await _reference_of(runtime, mail.message_id, recipient)):
+        log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
+        return known
+    raw_id = await _store_raw(runtime, recipient, raw, mail.message_id if mail else None)
+    if mail is None:
+        log.warning("unreadable mail kept for staff", extra={"reason": reason, "raw_id": raw_id})
+        return None
+    if mail.automatic:
+        log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
+        return None
+    contact = ReceivedContact(
+        channel=Channel.EMAIL,
+        mailbox=mailbox,
+        text=mail.text,
+        subject=mail.subject,
+        sender_email=mail.sender,
+        received_at=utcnow(),
+    )
+    return (await record_contact(runtime, book, contact, raw_id)).reference
+
+
+async def _reference_of(runtime: Runtime, message_id: str, recipient: str) -> str | None:
+    async with runtime.sessions() as session:
+        return await session.scalar(
+            select(cases.c.reference)
+            .join(raw_messages, raw_messages.c.case_id == cases.c.id)
+            .where(raw_messages.c.message_id == message_id, raw_messages.c.recipient == recipient)
+        )
+
+
+async def _store_raw(runtime: Runtime, recipient: str, raw: bytes, message_id: str | None) -> str:
+    """Kept before the SMTP reply says 250, so an accepted mail is never lost."""
     raw_id = str(uuid4())
     async with runtime.sessions.begin() as session:
         await session.execute(
             raw_messages.insert().values(
-                id=raw_id, received_at=utcnow(), recipient=recipient, raw=raw
+                id=raw_id, received_at=utcnow(), recipient=recipient, raw=raw, message_id=message_id
             )
         )
     return raw_id

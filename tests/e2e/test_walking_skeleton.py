@@ -22,12 +22,14 @@ def system(kafka_bootstrap, tmp_path_factory):
         yield running
 
 
-def send_mail(system: System, to: str, subject: str, body: str) -> str:
+def send_mail(system: System, to: str, subject: str, body: str, message_id: str | None = None) -> str:
     """Send over SMTP; return the case reference from the server's 250 reply."""
     mail = EmailMessage()
     mail["From"] = "tenant.e2e@example.org"
     mail["To"] = to
     mail["Subject"] = subject
+    if message_id:
+        mail["Message-ID"] = message_id
     mail.set_content(body)
     with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=10) as smtp:
         smtp.ehlo()
@@ -171,3 +173,17 @@ async def test_the_asyncapi_documents_give_the_schema_of_what_each_service_publi
     monitor = httpx.get(system.url("sla_monitor", "/asyncapi.json")).json()
     assert f"{Topic.SLA_BREACHES}:publish" in monitor["channels"]
     assert "deadline" in monitor["components"]["schemas"]["SlaBreached"]["properties"]
+
+
+async def test_a_mail_sent_again_by_a_retrying_client_opens_one_case(system: System, kafka_bootstrap: str):
+    message_id = f"<retry-{datetime.now(UTC).timestamp()}@example.org>"
+    first = send_mail(system, "customer_desk@hexagon.org.uk", "Rent", "About my rent.", message_id)
+    again = send_mail(system, "customer_desk@hexagon.org.uk", "Rent", "About my rent.", message_id)
+    assert again == first
+
+    async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
+        await cases.wait_for(event_is("case.opened", reference=first), timeout=60)
+        await asyncio.sleep(2)
+        await cases.poll()
+    opened = [s for s in cases.seen if event_is("case.opened", reference=first)(s)]
+    assert len(opened) == 1

@@ -1,4 +1,4 @@
-from sqlalchemy import JSON, Column, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Index, LargeBinary, MetaData, String, Table, Text
 
 from shared.db import UtcDateTime
 from shared.outbox import outbox_table
@@ -13,6 +13,8 @@ raw_messages = Table(
     Column("recipient", String(320), nullable=False),
     Column("raw", LargeBinary, nullable=False),
     Column("case_id", String(36), nullable=True),
+    Column("message_id", String(300), nullable=True),
+    Index("ix_raw_messages_message_id", "message_id", "recipient"),
 )
 
 cases = Table(

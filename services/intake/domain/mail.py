@@ -26,6 +26,7 @@ class InboundMail:
     subject: str
     text: str
     automatic: bool
+    message_id: str | None = None  # a client that retries sends the same one
 
 
 def mailbox_for(address: str, domain: str) -> Mailbox | None:
@@ -48,6 +49,7 @@ def read_mail(raw: bytes) -> InboundMail:
         subject=str(message.get("Subject", "")).strip(),
         text=_plain_text(message),
         automatic=_is_automatic(message),
+        message_id=str(message.get("Message-ID", "")).strip()[:300] or None,
     )
 
 
