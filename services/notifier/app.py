@@ -6,9 +6,8 @@ from shared.events.notifications import NotificationFailed, NotificationSent
 from shared.kafka import declare_publications, subscribe
 from shared.service import Runtime, http_app
 from shared.topics import Topic
-from services.notifier.adapters.outbox_folder import OutboxFolderSender
 from services.notifier.bootstrap import bootstrap
-from services.notifier.adapters.jinja_templates import Templates
+from services.notifier.bootstrap import notifier as build_notifier
 from services.notifier.handlers import Notifier
 from services.notifier.settings import NotifierSettings
 
@@ -16,9 +15,7 @@ from services.notifier.settings import NotifierSettings
 def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None) -> FastAPI:
     runtime = runtime or bootstrap()
     settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
-    notifier = notifier or Notifier(
-        runtime, Templates(), OutboxFolderSender(settings.outbox_dir, settings.email_from)
-    )
+    notifier = notifier or build_notifier(runtime)
     subscribe(
         runtime.broker,
         Topic.NOTIFICATIONS_REQUESTED,

@@ -4,6 +4,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from functools import partial
+
 from jinja2 import TemplateError
 from sqlalchemy import select, update
 
@@ -18,6 +20,8 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier.adapters.tables import deliveries
 from services.notifier.adapters.jinja_templates import Templates
+from services.notifier.adapters.errors import PermanentSendError
+from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.messages import EmailMessageText
 
 log = logging.getLogger(__name__)
@@ -29,31 +33,61 @@ class EmailSender(Protocol):
     async def send_email(self, key: str, to: str, message: EmailMessageText) -> str: ...
 
 
+class SmsSender(Protocol):
+    async def send_sms(self, key: str, to_e164: str, body: str) -> str: ...
+
+
 @dataclass
 class Notifier:
     runtime: Runtime
     templates: Templates
     email: EmailSender
+    sms: SmsSender | None = None  # without it, nothing goes by text
 
     async def handle_request(self, request: NotificationRequested) -> None:
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         if not await self._claim(request):
             log.info("duplicate request ignored", extra=ids)
             return
-        if not request.recipient.email:
-            await self._record_failure(request, "no email address for this recipient")
+        reach = reach_of(request.recipient)
+        channels = plan(request.purpose, reach, partial(self._can_send, request.template))
+        if not channels:
+            await self._record_failure(request, self._why_not(request, reach))
             return
-        try:
-            message = self.templates.email(request.template, request.personalisation)
-        except TemplateError as error:
-            reason = f"template {request.template} cannot be rendered: {type(error).__name__}"
-            await self._record_failure(request, reason)
+        refused = []
+        for channel in channels:
+            try:
+                provider_ref = await self._send(channel, request, reach)
+            except TemplateError as error:
+                reason = f"template {request.template} cannot be rendered: {type(error).__name__}"
+                await self._record_failure(request, reason)
+                return
+            except PermanentSendError as error:
+                log.warning("channel refused", extra={**ids, "channel": channel, "reason": error.reason})
+                refused.append(f"{channel}: {error.reason}")
+                continue
+            await self._record_sent(request, channel, provider_ref)
+            log.info("notification sent", extra={**ids, "channel": channel})
             return
-        provider_ref = await self.email.send_email(
-            request.idempotency_key, request.recipient.email, message
-        )
-        await self._record_sent(request, provider_ref)
-        log.info("notification sent", extra={**ids, "channel": "email"})
+        await self._record_failure(request, "; ".join(refused))
+
+    def _can_send(self, template: str, channel: NotificationChannel) -> bool:
+        transport = self.sms if channel is NotificationChannel.SMS else self.email
+        return transport is not None and self.templates.has(template, channel)
+
+    def _why_not(self, request: NotificationRequested, reach: Reach) -> str:
+        if not (reach.mobile or reach.email):
+            return "no valid mobile or email to reach the tenant by: staff to contact"
+        return f"no template {request.template} for a channel the tenant can be reached on"
+
+    async def _send(self, channel: NotificationChannel, request: NotificationRequested, reach: Reach) -> str:
+        """Send by one channel. A retryable failure propagates: the consumer tries again."""
+        key = f"{request.idempotency_key}:{channel}"
+        if channel is NotificationChannel.SMS:
+            body = self.templates.sms(request.template, request.personalisation)
+            return await self.sms.send_sms(key, reach.mobile or "", body)  # type: ignore[union-attr]
+        message = self.templates.email(request.template, request.personalisation)
+        return await self.email.send_email(request.idempotency_key, reach.email or "", message)
 
     async def _claim(self, request: NotificationRequested) -> bool:
         """Take the idempotency key before sending. False when it was sent or failed already.
@@ -73,24 +107,26 @@ class Notifier:
                         idempotency_key=request.idempotency_key,
                         case_id=request.case_id,
                         purpose=request.purpose,
-                        channel=NotificationChannel.EMAIL,
+                        channel="",  # known once sent
                         status=SENDING,
                         created_at=utcnow(),
                     )
                 )
         return status in (None, SENDING)
 
-    async def _record_sent(self, request: NotificationRequested, provider_ref: str) -> None:
+    async def _record_sent(
+        self, request: NotificationRequested, channel: NotificationChannel, provider_ref: str
+    ) -> None:
         sent = NotificationSent(
             correlation_id=request.correlation_id,
             case_id=request.case_id,
             appointment_id=request.appointment_id,
             idempotency_key=request.idempotency_key,
             purpose=request.purpose,
-            channel=NotificationChannel.EMAIL,
+            channel=channel,
             provider_ref=provider_ref,
         )
-        await self._record(request, "sent", provider_ref, sent)
+        await self._record(request, "sent", provider_ref, sent, channel)
 
     async def _record_failure(self, request: NotificationRequested, reason: str) -> None:
         failed = NotificationFailed(
@@ -111,12 +147,13 @@ class Notifier:
         status: str,
         provider_ref: str | None,
         outcome: NotificationSent | NotificationFailed,
+        channel: NotificationChannel | None = None,
     ) -> None:
         async with self.runtime.sessions.begin() as session:
             await session.execute(
                 update(deliveries)
                 .where(deliveries.c.idempotency_key == request.idempotency_key)
-                .values(status=status, provider_ref=provider_ref)
+                .values(status=status, provider_ref=provider_ref, channel=channel or "")
             )
             await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, outcome)
         self.runtime.outbox.wake()

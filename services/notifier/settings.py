@@ -1,5 +1,7 @@
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import VAR_DIR, ServiceSettings
@@ -10,6 +12,19 @@ class NotifierSettings(ServiceSettings):
 
     service_name: str = "notifier"
     http_port: int = 8083
-    # With no Twilio or SMTP credentials, every message is written here instead.
+    # Without SMTP or Twilio settings, messages of that kind are written here instead.
     outbox_dir: Path = VAR_DIR / "outbox"
     email_from: str = "Hexagon Housing <no-reply@hexagon.org.uk>"
+    send_timeout_seconds: float = 15.0
+
+    smtp_host: str = ""  # empty: email goes to the outbox folder
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: Literal["auto", "always", "never"] = "auto"
+
+    twilio_account_sid: str = ""  # empty: texts go to the outbox folder
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_from: str = "Hexagon"  # an alphanumeric sender id, or a number in E.164
+    twilio_base_url: str = ""  # empty: Twilio itself; set for a local stand-in
+    status_callback_url: str = "http://127.0.0.1:8083/v1/twilio/status"

@@ -149,7 +149,25 @@ async def test_a_template_with_a_missing_value_fails_without_sending(notifier_ru
     assert dead.records == []
 
 
-async def test_a_recipient_without_an_email_address_fails_without_sending(notifier_runtime: Runtime, outbox_dir: Path):
+async def test_a_recipient_with_neither_a_valid_mobile_nor_an_email_fails_without_sending(
+    notifier_runtime: Runtime, outbox_dir: Path
+):
+    create_app(notifier_runtime)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, request(recipient=Recipient(phone="020 8778 6699")))  # a landline
+        await notifier_runtime.outbox.relay_pending()
+
+    assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
+    [outcome] = outcomes.records
+    failed = parse_event(outcome.body)
+    assert failed.event_type == "notification.failed"
+    assert "staff to contact" in failed.reason
+    assert "8778" not in json.loads(outcome.body)["reason"]
+
+
+async def test_a_recipient_without_an_email_is_texted_instead(notifier_runtime: Runtime, outbox_dir: Path):
     create_app(notifier_runtime)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
@@ -157,10 +175,11 @@ async def test_a_recipient_without_an_email_address_fails_without_sending(notifi
         await send(broker, request(recipient=Recipient(phone="07700 900123")))
         await notifier_runtime.outbox.relay_pending()
 
-    assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
-    [outcome] = outcomes.records
-    assert parse_event(outcome.body).event_type == "notification.failed"
-    assert "07700" not in json.loads(outcome.body)["reason"]
+    [text] = list(outbox_dir.glob("*.sms.txt"))
+    assert "To: +447700900123" in text.read_text()
+    assert "HX-ABCD2345" in text.read_text()
+    sent = parse_event(outcomes.records[0].body)
+    assert (sent.event_type, sent.channel) == ("notification.sent", "sms")
 
 
 async def test_outcomes_wait_in_the_outbox_until_relayed(notifier_runtime: Runtime):
@@ -223,3 +242,36 @@ async def test_a_request_whose_send_was_interrupted_is_sent_again(notifier_runti
     assert len(sender.sent) == 1
     [row] = await delivery_rows(notifier_runtime)
     assert row["status"] == "sent"
+
+
+class RefusingSms:
+    def __init__(self) -> None:
+        self.tried = 0
+
+    async def send_sms(self, key: str, to_e164: str, body: str) -> str:
+        from services.notifier.adapters.errors import PermanentSendError
+
+        self.tried += 1
+        raise PermanentSendError(21610, "the recipient has unsubscribed from texts", recipient=True)
+
+
+async def test_a_text_refused_for_good_falls_back_to_email(notifier_runtime: Runtime):
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import Notifier
+
+    email, sms = RecordingSender(), RefusingSms()
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), email, sms))
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    reminder = request(
+        purpose=Purpose.APPOINTMENT_REMINDER,  # texts first
+        recipient=Recipient(email=TENANT, phone="07700 900123"),
+    )
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, reminder)
+        await notifier_runtime.outbox.relay_pending()
+
+    assert sms.tried == 1
+    assert email.sent == [(reminder.idempotency_key, TENANT)]
+    sent = parse_event(outcomes.records[0].body)
+    assert (sent.event_type, sent.channel) == ("notification.sent", "email")

@@ -1,9 +1,17 @@
-"""The message templates, one folder of Jinja2 files, rendered with the request's values."""
+"""The message templates, one folder of Jinja2 files, rendered with the request's values.
 
+An email template is `NAME.subject.j2` and `NAME.txt.j2`, and optionally `NAME.html.j2`.
+The plain-text parts are rendered as they are; the HTML part comes from a separate
+environment with autoescaping on, so a personalisation value such as a tenant's own
+words can never become markup.
+"""
+
+from functools import cached_property
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
+from shared.events.notifications import NotificationChannel
 from services.notifier.domain.messages import EmailMessageText
 
 FOLDER = Path(__file__).parent / "templates"
@@ -17,8 +25,36 @@ class Templates:
             autoescape=False,
             keep_trailing_newline=True,
         )
+        self.html_env = Environment(
+            loader=FileSystemLoader(folder),
+            undefined=StrictUndefined,
+            autoescape=True,
+            keep_trailing_newline=True,
+        )
 
     def email(self, template: str, personalisation: dict[str, str]) -> EmailMessageText:
         subject = self.env.get_template(f"{template}.subject.j2").render(personalisation).strip()
         text = self.env.get_template(f"{template}.txt.j2").render(personalisation)
-        return EmailMessageText(subject, text)
+        return EmailMessageText(subject, text, self._html(template, personalisation))
+
+    def sms(self, template: str, personalisation: dict[str, str]) -> str:
+        return self.env.get_template(f"{template}.sms.j2").render(personalisation).strip()
+
+    def has(self, template: str, channel: NotificationChannel) -> bool:
+        """Whether a message of this template can go by this channel at all."""
+        first_part = "sms" if channel is NotificationChannel.SMS else "txt"
+        return f"{template}.{first_part}.j2" in self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.env.list_templates())
+
+    def _html(self, template: str, personalisation: dict[str, str]) -> str | None:
+        name = f"{template}.html.j2"
+        try:
+            html = self.html_env.get_template(name)
+        except TemplateNotFound as missing:
+            if missing.name != name:  # the HTML template exists but includes a missing one
+                raise
+            return None
+        return html.render(personalisation)

@@ -1,4 +1,5 @@
-"""The development transport: every message written to a folder as a readable .eml file."""
+"""The development transport: every message written to a folder, an email as a readable
+.eml file and a text as a .sms.txt file."""
 
 import asyncio
 from email.message import EmailMessage
@@ -21,6 +22,12 @@ class OutboxFolderSender:
         mail.set_content(message.text)
         path = self.folder / f"{_safe(key)}.eml"
         await asyncio.to_thread(self._write, path, mail.as_bytes())
+        return f"file:{path.name}"
+
+    async def send_sms(self, key: str, to_e164: str, body: str) -> str:
+        text = f"To: {to_e164}\nX-Doorstep-Key: {key}\n\n{body}\n"
+        path = self.folder / f"{_safe(key)}.sms.txt"
+        await asyncio.to_thread(self._write, path, text.encode())
         return f"file:{path.name}"
 
     def _write(self, path: Path, data: bytes) -> None:

@@ -7,3 +7,4 @@ from dataclasses import dataclass
 class EmailMessageText:
     subject: str
     text: str
+    html: str | None = None

@@ -1,0 +1,57 @@
+"""Which channels a message may go by, in the order to try them (pure).
+
+Texts suit what is short and timely (reminders, "on the way", confirmations); email
+suits replies to what came by email. A channel is used only where the tenant can be
+reached on it and a template for it exists; when the first fails for good, the next is
+tried; when none is left, staff must make contact.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.events.notifications import NotificationChannel, Purpose, Recipient
+from services.notifier.domain.phones import InvalidPhoneNumber, normalise_mobile
+
+SMS, EMAIL = NotificationChannel.SMS, NotificationChannel.EMAIL
+
+TEXT_FIRST = frozenset(
+    {
+        Purpose.WORKS_ORDER_CONFIRMATION,
+        Purpose.APPOINTMENT_OFFERS,
+        Purpose.APPOINTMENT_CONFIRMATION,
+        Purpose.APPOINTMENT_REMINDER,
+        Purpose.ON_THE_WAY,
+        Purpose.MISSED_APPOINTMENT,
+        Purpose.NO_ACCESS,
+        Purpose.SATISFACTION_SURVEY,
+        Purpose.GAS_CHECK_OFFER,
+        Purpose.GAS_CHECK_CHASER,
+        Purpose.INSPECTION_CONFIRMATION,
+        Purpose.HOME_VISIT_CONFIRMATION,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a tenant can be reached: a valid mobile in E.164, an email address."""
+
+    mobile: str | None
+    email: str | None
+
+
+def reach_of(recipient: Recipient) -> Reach:
+    try:
+        mobile = normalise_mobile(recipient.phone) if recipient.phone else None
+    except InvalidPhoneNumber:
+        mobile = None  # refused before any call; email, if any, is tried instead
+    email = recipient.email if recipient.email and "@" in recipient.email else None
+    return Reach(mobile, email)
+
+
+def plan(
+    purpose: Purpose, reach: Reach, has_template: Callable[[NotificationChannel], bool]
+) -> list[NotificationChannel]:
+    order = [SMS, EMAIL] if purpose in TEXT_FIRST else [EMAIL, SMS]
+    usable = {SMS: reach.mobile is not None, EMAIL: reach.email is not None}
+    return [channel for channel in order if usable[channel] and has_template(channel)]

@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside world, spoken to over real sockets on 127.0.0.1."""

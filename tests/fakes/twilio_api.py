@@ -1,0 +1,304 @@
+"""A fake of Twilio's Messages API, served over real HTTP on 127.0.0.1.
+
+It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as Twilio does: HTTP
+basic auth with the account SID and auth token (401, code 20003, otherwise), the form
+fields To, From, Body and StatusCallback, a 201 with the message resource in JSON, and
+Twilio's error JSON (`code`, `message`, `more_info`, `status`) for a refusal. Every
+request is recorded, accepted or not. A test can tell it to refuse a given 'To' number
+with any status and code (invalid number, unsubscribed, 429, 500), a given number of
+times or always, or to never answer at all; and it can sign status callbacks for the
+messages it accepted, as Twilio would post them to the StatusCallback URL.
+
+    with serve_fake_twilio() as fake:        # or the `fake_twilio` fixture
+        sender = TwilioSmsSender(fake.account_sid, fake.auth_token, ..., base_url=fake.base_url)
+"""
+
+import asyncio
+import base64
+import binascii
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from urllib.parse import parse_qsl
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+
+API_VERSION = "2010-04-01"
+MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json"
+EVERY_NUMBER = "*"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    account_sid: str
+    form: dict[str, str]
+    headers: dict[str, str]
+    authenticated: bool
+
+    @property
+    def to(self) -> str | None:
+        return self.form.get("To")
+
+    @property
+    def from_(self) -> str | None:
+        return self.form.get("From")
+
+    @property
+    def body(self) -> str | None:
+        return self.form.get("Body")
+
+    @property
+    def status_callback(self) -> str | None:
+        return self.form.get("StatusCallback")
+
+
+@dataclass
+class _Refusal:
+    status: int
+    code: int
+    message: str
+    times: int | None  # None: every time
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    """A status callback as Twilio would POST it: form-encoded, signed with the auth token."""
+
+    url: str
+    form: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = field(default_factory=lambda: "AC" + secrets.token_hex(16))
+    auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    base_url: str = ""
+    requests: list[RecordedRequest] = field(default_factory=list)
+    messages: dict[str, dict[str, object]] = field(default_factory=dict)
+    _refusals: dict[str, _Refusal] = field(default_factory=dict)
+    _hanging: set[str] = field(default_factory=set)
+    _released: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # What to answer ---------------------------------------------------------------------
+
+    def refuse(
+        self, to: str, status: int, code: int, message: str, times: int | None = None
+    ) -> None:
+        """Answer requests for `to` (or EVERY_NUMBER) with this error, `times` times or always."""
+        with self._lock:
+            self._refusals[to] = _Refusal(status, code, message, times)
+
+    def invalid_number(self, to: str) -> None:
+        self.refuse(to, 400, 21211, f"The 'To' number {to} is not a valid phone number.")
+
+    def unsubscribed(self, to: str) -> None:
+        self.refuse(to, 400, 21610, "Attempt to send to unsubscribed recipient")
+
+    def rate_limited(self, to: str = EVERY_NUMBER, times: int | None = None) -> None:
+        self.refuse(to, 429, 20429, "Too Many Requests", times)
+
+    def server_error(self, to: str = EVERY_NUMBER, times: int | None = None) -> None:
+        self.refuse(to, 500, 20500, "An internal server error has occurred", times)
+
+    def hang(self, to: str = EVERY_NUMBER) -> None:
+        """Read the request for `to` and never answer it (until the fake stops)."""
+        with self._lock:
+            self._hanging.add(to)
+
+    # What happened ----------------------------------------------------------------------
+
+    # `requests`: every request, in arrival order. `messages`: the accepted ones by SID,
+    # as the resource Twilio answered plus the StatusCallback they asked for.
+
+    def status_callback(
+        self, sid: str, status: str, error_code: int | None = None
+    ) -> StatusCallback:
+        """The signed callback Twilio would post for message `sid` reaching `status`."""
+        message = self.messages[sid]
+        url = str(message["status_callback"])
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": str(message["from"]),
+            "To": str(message["to"]),
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+        }
+        if error_code is not None:
+            form["ErrorCode"] = str(error_code)
+        signature = RequestValidator(self.auth_token).compute_signature(url, form)
+        return StatusCallback(url, form, {"X-Twilio-Signature": signature})
+
+    # The HTTP side ----------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route(MESSAGES_PATH, self._create_message, methods=["POST"])])
+
+    async def _create_message(self, request: Request) -> Response:
+        account_sid = request.path_params["account_sid"]
+        form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        authenticated = self._authenticated(request.headers.get("authorization", ""))
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(
+                    "POST",
+                    request.url.path,
+                    account_sid,
+                    form,
+                    dict(request.headers),
+                    authenticated,
+                )
+            )
+        if not authenticated:
+            return _error(
+                401, 20003, "Authenticate", {"WWW-Authenticate": 'Basic realm="Twilio API"'}
+            )
+        if account_sid != self.account_sid:
+            return _error(404, 20404, f"The requested resource {request.url.path} was not found")
+        to = form.get("To", "")
+        if to in self._hanging or EVERY_NUMBER in self._hanging:
+            while not self._released.is_set():
+                await asyncio.sleep(0.02)
+            return _error(503, 20503, "Service unavailable")
+        refusal = self._take_refusal(to)
+        if refusal is not None:
+            return _error(refusal.status, refusal.code, refusal.message)
+        invalid = _invalid(form)
+        if invalid is not None:
+            return _error(400, *invalid)
+        return JSONResponse(self._accept(form), status_code=201)
+
+    def _authenticated(self, header: str) -> bool:
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return secrets.compare_digest(decoded, f"{self.account_sid}:{self.auth_token}")
+
+    def _take_refusal(self, to: str) -> _Refusal | None:
+        with self._lock:
+            key = to if to in self._refusals else EVERY_NUMBER
+            refusal = self._refusals.get(key)
+            if refusal is None:
+                return None
+            if refusal.times is not None:
+                refusal.times -= 1
+                if refusal.times <= 0:
+                    del self._refusals[key]
+            return refusal
+
+    def _accept(self, form: dict[str, str]) -> dict[str, object]:
+        sid = "SM" + secrets.token_hex(16)
+        now = formatdate(usegmt=False).replace("-0000", "+0000")
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
+        resource: dict[str, object] = {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": form["Body"],
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": form["To"],
+            "uri": f"{uri}.json",
+        }
+        with self._lock:
+            self.messages[sid] = {**resource, "status_callback": form.get("StatusCallback")}
+        return resource
+
+
+def _invalid(form: dict[str, str]) -> tuple[int, str] | None:
+    """Twilio's checks on a new message, in its order, as (code, message)."""
+    to = form.get("To", "")
+    if not to:
+        return 21604, "A 'To' phone number is required."
+    if not (to.startswith("+") and to[1:].isdigit() and 8 <= len(to) <= 16):
+        return 21211, f"Invalid 'To' Phone Number: {to}"
+    if not form.get("From") and not form.get("MessagingServiceSid"):
+        return 21603, "A 'From' phone number is required."
+    if not form.get("Body"):
+        return 21602, "Message body is required."
+    if len(form["Body"]) > 1600:
+        return 21617, "The concatenated message body exceeds the 1600 character limit."
+    return None
+
+
+def _error(
+    status: int, code: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@contextmanager
+def serve_fake_twilio(fake: FakeTwilio | None = None) -> Iterator[FakeTwilio]:
+    """Run the fake with uvicorn in a background thread on a free port of 127.0.0.1."""
+    fake = fake or FakeTwilio()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="fake-twilio", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the fake Twilio API did not start")
+        time.sleep(0.01)
+    fake.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        fake._released.set()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A fresh fake Twilio Messages API for one test, listening on 127.0.0.1."""
+    with serve_fake_twilio() as fake:
+        yield fake
