@@ -2,13 +2,14 @@
 
 from fastapi import FastAPI
 
-from shared.events.notifications import NotificationFailed, NotificationSent
+from shared.events.notifications import NotificationDelivered, NotificationFailed, NotificationSent
 from shared.kafka import declare_publications, subscribe
 from shared.service import Runtime, http_app
 from shared.topics import Topic
 from services.notifier.bootstrap import bootstrap
 from services.notifier.bootstrap import notifier as build_notifier
 from services.notifier.handlers import Notifier
+from services.notifier.webhooks import add_twilio_routes
 from services.notifier.settings import NotifierSettings
 
 
@@ -25,6 +26,10 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
         attempts=settings.handler_attempts,
     )
     declare_publications(
-        runtime.broker, {Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationFailed}
+        runtime.broker, {Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationDelivered | NotificationFailed}
     )
-    return http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")
+    app = http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")
+    add_twilio_routes(
+        app, notifier, settings.twilio_auth_token.get_secret_value(), settings.status_callback_url
+    )
+    return app

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from shared.events import utcnow
 from shared.events.notifications import (
     NotificationChannel,
+    NotificationDelivered,
     NotificationFailed,
     NotificationRequested,
     NotificationSent,
@@ -22,6 +23,7 @@ from services.notifier.adapters.tables import deliveries
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.errors import PermanentSendError
 from services.notifier.domain.channels import Reach, plan, reach_of
+from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 from services.notifier.domain.messages import EmailMessageText
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,30 @@ class Notifier:
             return await self.sms.send_sms(key, reach.mobile or "", body)  # type: ignore[union-attr]
         message = self.templates.email(request.template, request.personalisation)
         return await self.email.send_email(request.idempotency_key, reach.email or "", message)
+
+    async def status_reported(self, provider_ref: str, status: str, error_code: str | None) -> None:
+        """A provider's report on a text it took: kept if it is further along than what is
+        known, and delivery or failure said once on the outcomes topic."""
+        async with self.runtime.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    select(deliveries).where(deliveries.c.provider_ref == provider_ref).with_for_update()
+                )
+            ).first()
+            if row is None:
+                log.warning("status for an unknown message", extra={"status": status})
+                return
+            if not is_further(row.provider_status, status):
+                return
+            await session.execute(
+                update(deliveries)
+                .where(deliveries.c.idempotency_key == row.idempotency_key)
+                .values(provider_status=status)
+            )
+            if (outcome := outcome_of(status)) is not None:
+                event = _reported(row, outcome, status, error_code)
+                await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, event)
+        self.runtime.outbox.wake()
 
     async def _claim(self, request: NotificationRequested) -> bool:
         """Take the idempotency key before sending. False when it was sent or failed already.
@@ -157,3 +183,18 @@ class Notifier:
             )
             await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, outcome)
         self.runtime.outbox.wake()
+
+
+def _reported(
+    row: object, outcome: Outcome, status: str, error_code: str | None
+) -> NotificationDelivered | NotificationFailed:
+    ids = {
+        "correlation_id": row.case_id,  # type: ignore[attr-defined]
+        "case_id": row.case_id,  # type: ignore[attr-defined]
+        "idempotency_key": row.idempotency_key,  # type: ignore[attr-defined]
+        "purpose": row.purpose,  # type: ignore[attr-defined]
+    }
+    if outcome is Outcome.DELIVERED:
+        return NotificationDelivered(channel=row.channel, provider_ref=row.provider_ref, **ids)  # type: ignore[attr-defined]
+    code = f" (code {error_code})" if error_code else ""
+    return NotificationFailed(reason=f"the provider reports the text {status}{code}", retryable=False, **ids)

@@ -33,6 +33,7 @@ from shared.events.envelope import Event, stable_event_id, utcnow
 from shared.events.feedback import SurveyAnswered, WorksInspected
 from shared.events.finance import RentCreditDue
 from shared.events.notifications import (
+    NotificationDelivered,
     NotificationFailed,
     NotificationRequested,
     NotificationSent,
@@ -65,6 +66,7 @@ AnyEvent = Annotated[
     | WorksInspected
     | NotificationRequested
     | NotificationSent
+    | NotificationDelivered
     | NotificationFailed
     | SlaWarning
     | SlaBreached

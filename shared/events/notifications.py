@@ -62,6 +62,18 @@ class NotificationSent(Event):
     provider_ref: str
 
 
+class NotificationDelivered(Event):
+    """The provider reports the message reached the tenant's phone (SMS)."""
+
+    event_type: Literal["notification.delivered"] = "notification.delivered"
+    case_id: Id
+    appointment_id: str | None = None
+    idempotency_key: IdempotencyKey
+    purpose: Purpose
+    channel: NotificationChannel
+    provider_ref: str
+
+
 class NotificationFailed(Event):
     event_type: Literal["notification.failed"] = "notification.failed"
     case_id: Id

@@ -54,6 +54,7 @@ from shared.events.cases import (
 )
 from shared.events.notifications import (
     NotificationChannel,
+    NotificationDelivered,
     NotificationFailed,
     NotificationRequested,
     NotificationSent,
@@ -115,6 +116,14 @@ ONE_OF_EACH: list[Event] = [
         purpose=Purpose.ACKNOWLEDGEMENT,
         channel=NotificationChannel.EMAIL,
         provider_ref="file:ack.eml",
+    ),
+    NotificationDelivered(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        idempotency_key=f"{CASE_ID}:appointment_reminder",
+        purpose=Purpose.APPOINTMENT_REMINDER,
+        channel=NotificationChannel.SMS,
+        provider_ref="SM0123456789abcdef",
     ),
     NotificationFailed(
         correlation_id=CASE_ID,

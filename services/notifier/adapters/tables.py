@@ -14,7 +14,9 @@ deliveries = Table(
     Column("purpose", String(50), nullable=False),
     Column("channel", String(10), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("provider_ref", String(200), nullable=True),
+    Column("provider_ref", String(200), nullable=True, index=True),
+    # The furthest status the provider has reported (texts), e.g. sent, delivered, failed.
+    Column("provider_status", String(20), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
 

@@ -1,0 +1,120 @@
+"""Twilio's status reports: signed, out of order and twice; the furthest status is kept
+and delivery or failure is said once."""
+
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from faststream.kafka import TestKafkaBroker
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from shared.events import parse_event, utcnow
+from shared.service import Runtime
+from shared.topics import Topic
+from services.notifier.adapters.jinja_templates import Templates
+from services.notifier.adapters.tables import deliveries
+from services.notifier.handlers import Notifier
+from services.notifier.webhooks import STATUS_PATH, add_twilio_routes
+from tests.component.conftest import record
+
+TOKEN = "test-auth-token"
+CALLBACK = "https://doorstep.example/v1/twilio/status"
+SID = "SM0123456789abcdef0123456789abcdef"
+
+
+class NoEmail:
+    async def send_email(self, key, to, message):  # type: ignore[no-untyped-def]
+        raise AssertionError("no email expected")
+
+
+@pytest.fixture
+async def sent_text(notifier_runtime: Runtime) -> Runtime:
+    async with notifier_runtime.sessions.begin() as session:
+        await session.execute(
+            deliveries.insert().values(
+                idempotency_key="case-1:appointment_reminder",
+                case_id="case-1",
+                purpose="appointment_reminder",
+                channel="sms",
+                status="sent",
+                provider_ref=SID,
+                created_at=utcnow(),
+            )
+        )
+    return notifier_runtime
+
+
+def app_for(runtime: Runtime) -> FastAPI:
+    app = FastAPI()
+    add_twilio_routes(app, Notifier(runtime, Templates(), NoEmail()), TOKEN, CALLBACK)
+    return app
+
+
+async def report(client: httpx.AsyncClient, status: str, *, sign_with: str = TOKEN, **extra: str) -> int:
+    form = {"MessageSid": SID, "MessageStatus": status, "To": "+447700900123", **extra}
+    signature = RequestValidator(sign_with).compute_signature(CALLBACK, form)
+    response = await client.post(
+        STATUS_PATH,
+        content=urlencode(form),
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return response.status_code
+
+
+async def provider_status(runtime: Runtime) -> str | None:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(deliveries.c.provider_status))
+
+
+async def test_reports_out_of_order_and_twice_say_delivered_once(sent_text: Runtime):
+    outcomes = record(sent_text.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    transport = httpx.ASGITransport(app=app_for(sent_text))
+    async with TestKafkaBroker(sent_text.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for status in ("sent", "delivered", "sending", "delivered", "sent"):
+            assert await report(client, status) == 204
+        await sent_text.outbox.relay_pending()
+
+    assert [parse_event(r.body).event_type for r in outcomes.records] == ["notification.delivered"]
+    delivered = parse_event(outcomes.records[0].body)
+    assert (delivered.channel, delivered.provider_ref) == ("sms", SID)
+    assert await provider_status(sent_text) == "delivered"
+
+
+async def test_a_failed_text_is_reported_once_and_stays_failed(sent_text: Runtime):
+    outcomes = record(sent_text.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    transport = httpx.ASGITransport(app=app_for(sent_text))
+    async with TestKafkaBroker(sent_text.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert await report(client, "undelivered", ErrorCode="30003") == 204
+        assert await report(client, "delivered") == 204  # a late, contradictory report
+        await sent_text.outbox.relay_pending()
+
+    [failed] = [parse_event(r.body) for r in outcomes.records]
+    assert failed.event_type == "notification.failed"
+    assert "30003" in failed.reason
+    assert "+44" not in failed.reason
+    assert await provider_status(sent_text) == "undelivered"
+
+
+async def test_a_forged_report_is_refused_and_changes_nothing(sent_text: Runtime):
+    transport = httpx.ASGITransport(app=app_for(sent_text))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert await report(client, "delivered", sign_with="not-our-token") == 403
+        unsigned = await client.post(STATUS_PATH, content=urlencode({"MessageSid": SID, "MessageStatus": "failed"}))
+        assert unsigned.status_code == 403
+    assert await provider_status(sent_text) is None
+
+
+async def test_a_report_on_an_unknown_message_is_accepted_and_ignored(sent_text: Runtime):
+    transport = httpx.ASGITransport(app=app_for(sent_text))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        form = {"MessageSid": "SMunknown", "MessageStatus": "delivered"}
+        signature = RequestValidator(TOKEN).compute_signature(CALLBACK, form)
+        response = await client.post(
+            STATUS_PATH,
+            content=urlencode(form),
+            headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 204
+    assert await provider_status(sent_text) is None
