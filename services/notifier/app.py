@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from shared.events.notifications import NotificationDelivered, NotificationFailed, NotificationSent
 from shared.kafka import declare_publications, subscribe
-from shared.service import Runtime, http_app
+from shared.service import Runtime, every, http_app
 from shared.topics import Topic
 from services.notifier.bootstrap import bootstrap
 from services.notifier.bootstrap import notifier as build_notifier
@@ -28,6 +28,9 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
     declare_publications(
         runtime.broker, {Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationDelivered | NotificationFailed}
     )
+    start_sweep, stop_sweep = every(30, notifier.send_held, "send-held-messages")
+    runtime.on_start.append(start_sweep)
+    runtime.on_stop.append(stop_sweep)
     app = http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")
     add_twilio_routes(
         app, notifier, settings.twilio_auth_token.get_secret_value(), settings.status_callback_url

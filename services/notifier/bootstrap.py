@@ -9,6 +9,7 @@ from services.notifier.adapters.outbox_folder import OutboxFolderSender
 from services.notifier.adapters.smtp_email import SmtpEmailSender
 from services.notifier.adapters.tables import metadata
 from services.notifier.adapters.twilio_sms import TwilioSmsSender
+from services.notifier.domain.quiet_hours import QuietHours
 from services.notifier.handlers import EmailSender, Notifier, SmsSender
 from services.notifier.settings import NotifierSettings
 
@@ -22,7 +23,14 @@ def bootstrap(settings: NotifierSettings | None = None) -> Runtime:
 def notifier(runtime: Runtime) -> Notifier:
     settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
     folder = OutboxFolderSender(settings.outbox_dir, settings.email_from)
-    return Notifier(runtime, Templates(), _email(settings) or folder, _sms(settings) or folder)
+    quiet = QuietHours(settings.quiet_starts, settings.quiet_ends, settings.quiet_sundays)
+    return Notifier(
+        runtime,
+        Templates(),
+        _email(settings) or folder,
+        _sms(settings) or folder,
+        quiet=quiet if settings.quiet_hours else None,
+    )
 
 
 def _email(settings: NotifierSettings) -> EmailSender | None:

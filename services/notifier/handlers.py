@@ -1,7 +1,9 @@
 """The notifier's use case: send a requested message once, and say what happened."""
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from functools import partial
@@ -25,10 +27,12 @@ from services.notifier.adapters.errors import PermanentSendError
 from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 from services.notifier.domain.messages import EmailMessageText
+from services.notifier.domain.quiet_hours import QuietHours
 
 log = logging.getLogger(__name__)
 
 SENDING = "sending"
+HELD = "held"
 
 
 class EmailSender(Protocol):
@@ -45,12 +49,58 @@ class Notifier:
     templates: Templates
     email: EmailSender
     sms: SmsSender | None = None  # without it, nothing goes by text
+    # Texts wait out quiet hours (emails do not); None: no quiet hours.
+    quiet: QuietHours | None = field(default_factory=QuietHours)
+    now: Callable[[], datetime] = utcnow
 
     async def handle_request(self, request: NotificationRequested) -> None:
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         if not await self._claim(request):
             log.info("duplicate request ignored", extra=ids)
             return
+        if release := self._release_at(request):
+            await self._hold(request, release)
+            return
+        await self._deliver(request)
+
+    def _release_at(self, request: NotificationRequested) -> datetime | None:
+        channels = plan(request.purpose, reach_of(request.recipient), partial(self._can_send, request.template))
+        if self.quiet is None or channels[:1] != [NotificationChannel.SMS]:
+            return None
+        return self.quiet.release_at(self.now(), request.purpose, request.urgent)
+
+    async def send_held(self) -> int:
+        """Send the messages whose quiet hours are over; how many went."""
+        async with self.runtime.sessions.begin() as session:
+            due = (
+                await session.execute(
+                    select(deliveries.c.idempotency_key, deliveries.c.request)
+                    .where(deliveries.c.status == HELD, deliveries.c.not_before <= self.now())
+                    .limit(100)
+                )
+            ).all()
+            keys = [row.idempotency_key for row in due]
+            if keys:
+                await session.execute(
+                    update(deliveries)
+                    .where(deliveries.c.idempotency_key.in_(keys), deliveries.c.status == HELD)
+                    .values(status=SENDING)
+                )
+        for row in due:
+            await self._deliver(NotificationRequested.model_validate_json(row.request))
+        return len(due)
+
+    async def _hold(self, request: NotificationRequested, release: datetime) -> None:
+        async with self.runtime.sessions.begin() as session:
+            await session.execute(
+                update(deliveries)
+                .where(deliveries.c.idempotency_key == request.idempotency_key)
+                .values(status=HELD, not_before=release, request=request.model_dump_json())
+            )
+        log.info("held for quiet hours", extra={"case_id": request.case_id, "deadline": release.isoformat()})
+
+    async def _deliver(self, request: NotificationRequested) -> None:
+        ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         reach = reach_of(request.recipient)
         channels = plan(request.purpose, reach, partial(self._can_send, request.template))
         if not channels:

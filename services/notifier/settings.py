@@ -1,3 +1,4 @@
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,11 @@ class NotifierSettings(ServiceSettings):
     outbox_dir: Path = VAR_DIR / "outbox"
     email_from: str = "Hexagon Housing <no-reply@hexagon.org.uk>"
     send_timeout_seconds: float = 15.0
+    # Routine texts wait from quiet_starts to quiet_ends (London time), and all Sunday.
+    quiet_hours: bool = True
+    quiet_starts: time = time(20, 0)
+    quiet_ends: time = time(8, 0)
+    quiet_sundays: bool = True
 
     smtp_host: str = ""  # empty: email goes to the outbox folder
     smtp_port: int = 587

@@ -80,6 +80,7 @@ async def notifier_runtime(tmp_path: Path, outbox_dir: Path) -> AsyncIterator[Ru
         kafka_bootstrap_servers=NO_BROKER,
         outbox_dir=outbox_dir,
         handler_attempts=ATTEMPTS,
+        quiet_hours=False,  # tests run at any hour; quiet hours have tests of their own
     )
     runtime = await _migrated(notifier_bootstrap(settings))
     yield runtime

@@ -138,7 +138,7 @@ class DownOnce(AlwaysDown):
 
 async def test_a_handler_that_always_fails_is_dead_lettered_after_its_attempts(notifier_runtime: Runtime):
     transport = AlwaysDown()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport))
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport, quiet=None))
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     failing = request()
@@ -161,7 +161,7 @@ async def test_a_handler_that_fails_once_is_retried_and_not_dead_lettered(
     notifier_runtime: Runtime,
 ):
     transport = DownOnce()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport))
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport, quiet=None))
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
@@ -177,7 +177,7 @@ async def test_a_handler_that_fails_once_is_retried_and_not_dead_lettered(
 
 async def test_the_consumer_keeps_working_after_a_dead_lettered_failure(notifier_runtime: Runtime):
     transport = RefusesOne(f"{CASE_ID}:first")
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport))
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport, quiet=None))
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     first, second = request("first"), request("second")

@@ -209,7 +209,7 @@ async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_ru
     from services.notifier.handlers import Notifier
 
     sender = RecordingSender()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), sender))
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), sender, quiet=None))
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     wanted = request()
 
@@ -231,7 +231,7 @@ async def test_a_request_whose_send_was_interrupted_is_sent_again(notifier_runti
     from services.notifier.handlers import SENDING, Notifier
 
     sender = RecordingSender()
-    notifier = Notifier(notifier_runtime, Templates(), sender)
+    notifier = Notifier(notifier_runtime, Templates(), sender, quiet=None)
     wanted = request()
     assert await notifier._claim(wanted)  # the first attempt got this far, then died
     [row] = await delivery_rows(notifier_runtime)
@@ -260,7 +260,7 @@ async def test_a_text_refused_for_good_falls_back_to_email(notifier_runtime: Run
     from services.notifier.handlers import Notifier
 
     email, sms = RecordingSender(), RefusingSms()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), email, sms))
+    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), email, sms, quiet=None))
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     reminder = request(
         purpose=Purpose.APPOINTMENT_REMINDER,  # texts first
@@ -275,3 +275,55 @@ async def test_a_text_refused_for_good_falls_back_to_email(notifier_runtime: Run
     assert email.sent == [(reminder.idempotency_key, TENANT)]
     sent = parse_event(outcomes.records[0].body)
     assert (sent.event_type, sent.channel) == ("notification.sent", "email")
+
+
+class RecordingSms:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_sms(self, key: str, to_e164: str, body: str) -> str:
+        self.sent.append((key, to_e164))
+        return f"SM{len(self.sent)}"
+
+
+async def test_a_routine_text_waits_out_quiet_hours_and_then_goes_once(notifier_runtime: Runtime):
+    from datetime import UTC, datetime
+
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.domain.quiet_hours import QuietHours
+    from services.notifier.handlers import Notifier
+
+    clock = {"now": datetime(2026, 12, 6, 23, 0, tzinfo=UTC)}  # a Sunday night
+    sms = RecordingSms()
+    notifier = Notifier(
+        notifier_runtime, Templates(), RecordingSender(), sms, quiet=QuietHours(), now=lambda: clock["now"]
+    )
+    reminder = request(purpose=Purpose.APPOINTMENT_REMINDER, recipient=Recipient(phone="07700 900123"))
+
+    await notifier.handle_request(reminder)
+    assert sms.sent == []
+    assert (await delivery_rows(notifier_runtime))[0]["status"] == "held"
+    assert await notifier.send_held() == 0  # still quiet
+
+    clock["now"] = datetime(2026, 12, 7, 8, 1, tzinfo=UTC)  # Monday, 08:01
+    assert await notifier.send_held() == 1
+    await notifier.handle_request(reminder)  # a redelivery changes nothing
+    assert await notifier.send_held() == 0
+    assert sms.sent == [(f"{reminder.idempotency_key}:sms", "+447700900123")]
+    assert (await delivery_rows(notifier_runtime))[0]["status"] == "sent"
+
+
+async def test_an_email_is_not_held_at_night(notifier_runtime: Runtime):
+    from datetime import UTC, datetime
+
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.domain.quiet_hours import QuietHours
+    from services.notifier.handlers import Notifier
+
+    email = RecordingSender()
+    notifier = Notifier(
+        notifier_runtime, Templates(), email, RecordingSms(), quiet=QuietHours(),
+        now=lambda: datetime(2026, 12, 6, 23, 0, tzinfo=UTC),
+    )
+    await notifier.handle_request(request())
+    assert len(email.sent) == 1

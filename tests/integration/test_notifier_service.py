@@ -72,6 +72,7 @@ async def test_email_goes_over_smtp_and_texts_through_twilio(
         "NOTIFIER_SMTP_HOST": "127.0.0.1",
         "NOTIFIER_SMTP_PORT": str(smtp_port),
         "NOTIFIER_SMTP_STARTTLS": "never",
+        "NOTIFIER_QUIET_HOURS": "false",  # the reminder must go whatever the hour of the run
         "NOTIFIER_TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
         "NOTIFIER_TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
         "NOTIFIER_TWILIO_BASE_URL": fake_twilio.base_url,

@@ -1,4 +1,4 @@
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table, Text
 
 from shared.db import UtcDateTime
 from shared.outbox import outbox_table
@@ -17,6 +17,9 @@ deliveries = Table(
     Column("provider_ref", String(200), nullable=True, index=True),
     # The furthest status the provider has reported (texts), e.g. sent, delivered, failed.
     Column("provider_status", String(20), nullable=True),
+    # A routine message requested in quiet hours waits until then, with its request.
+    Column("not_before", UtcDateTime, nullable=True, index=True),
+    Column("request", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
 
