@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 SENDING = "sending"
 HELD = "held"
+# All that may go to a tenant whose case is flagged for safeguarding: no case content.
+NEUTRAL = "safeguarding_neutral"
 
 
 class EmailSender(Protocol):
@@ -100,6 +102,8 @@ class Notifier:
         log.info("held for quiet hours", extra={"case_id": request.case_id, "deadline": release.isoformat()})
 
     async def _deliver(self, request: NotificationRequested) -> None:
+        if request.safeguarding:
+            request = request.model_copy(update={"template": NEUTRAL, "personalisation": {}})
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         reach = reach_of(request.recipient)
         channels = plan(request.purpose, reach, partial(self._can_send, request.template))

@@ -50,6 +50,8 @@ class NotificationRequested(Event):
     recipient: Recipient
     personalisation: dict[str, str] = {}
     urgent: bool = False
+    # The case is flagged for safeguarding: only a neutral message may go, never its content.
+    safeguarding: bool = False
 
 
 class NotificationSent(Event):

@@ -327,3 +327,17 @@ async def test_an_email_is_not_held_at_night(notifier_runtime: Runtime):
     )
     await notifier.handle_request(request())
     assert len(email.sent) == 1
+
+
+async def test_a_safeguarding_case_gets_only_the_neutral_message(notifier_runtime: Runtime, outbox_dir: Path):
+    create_app(notifier_runtime)
+    flagged = request(safeguarding=True, personalisation={"reference": "HX-ABCD2345", "promise": "about your visit"})
+
+    async with TestKafkaBroker(notifier_runtime.broker) as broker:
+        await send(broker, flagged)
+
+    [eml] = list(outbox_dir.glob("*.eml"))
+    text = eml.read_text()
+    assert "HX-ABCD2345" not in text
+    assert "about your visit" not in text
+    assert "0800 393 338" in text

@@ -38,3 +38,11 @@ def test_the_acknowledgement_is_keyed_once_per_case():
     assert request.idempotency_key == "c1:acknowledgement"
     assert request.personalisation == {"reference": "HX-ABCD2345", "promise": "We will reply."}
     assert request.key() == b"c1"
+
+
+def test_an_acknowledgement_for_a_safeguarding_case_is_marked_so():
+    from shared.events.cases import Flag
+
+    case = opened(Channel.EMAIL, Mailbox.CUSTOMER_DESK).model_copy(update={"flags": (Flag.SAFEGUARDING,)})
+    assert acknowledgement(case, "jo@example.org", "").safeguarding is True
+    assert acknowledgement(opened(Channel.EMAIL, Mailbox.CUSTOMER_DESK), "jo@example.org", "").safeguarding is False
