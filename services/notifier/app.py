@@ -25,6 +25,17 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
         wanted={"notification.requested": notifier.handle_request},
         attempts=settings.handler_attempts,
     )
+    subscribe(
+        runtime.broker,
+        Topic.APPOINTMENTS,
+        group_id="notifier-appointments",
+        dead_letters=Topic.DLQ_NOTIFIER,
+        wanted={
+            "appointment.booked": notifier.appointment_booked,
+            "appointment.cancelled": notifier.appointment_cancelled,
+        },
+        attempts=settings.handler_attempts,
+    )
     declare_publications(
         runtime.broker, {Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationDelivered | NotificationFailed}
     )

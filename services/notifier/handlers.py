@@ -12,6 +12,7 @@ from jinja2 import TemplateError
 from sqlalchemy import select, update
 
 from shared.events import utcnow
+from shared.events.appointments import AppointmentBooked, AppointmentCancelled
 from shared.events.notifications import (
     NotificationChannel,
     NotificationDelivered,
@@ -21,13 +22,14 @@ from shared.events.notifications import (
 )
 from shared.service import Runtime
 from shared.topics import Topic
-from services.notifier.adapters.tables import deliveries
+from services.notifier.adapters.tables import appointments, deliveries
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.errors import PermanentSendError
 from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 from services.notifier.domain.messages import EmailMessageText
 from services.notifier.domain.quiet_hours import QuietHours
+from services.notifier.domain.staleness import why_stale
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,45 @@ class Notifier:
             )
         log.info("held for quiet hours", extra={"case_id": request.case_id, "deadline": release.isoformat()})
 
+    async def appointment_booked(self, booked: AppointmentBooked) -> None:
+        await self._remember_appointment(booked.appointment_id, booked.starts_at, cancelled=False)
+
+    async def appointment_cancelled(self, cancelled: AppointmentCancelled) -> None:
+        await self._remember_appointment(cancelled.appointment_id, None, cancelled=True)
+
+    async def _remember_appointment(self, appointment_id: str, starts_at: datetime | None, cancelled: bool) -> None:
+        async with self.runtime.sessions.begin() as session:
+            known = (
+                await session.execute(select(appointments).where(appointments.c.appointment_id == appointment_id))
+            ).first()
+            if known is None and starts_at is None:
+                return  # cancelled before we heard it was booked: nothing is planned for it
+            if known is None:
+                await session.execute(
+                    appointments.insert().values(appointment_id=appointment_id, starts_at=starts_at, cancelled=cancelled)
+                )
+            else:
+                await session.execute(
+                    update(appointments)
+                    .where(appointments.c.appointment_id == appointment_id)
+                    .values(starts_at=starts_at or known.starts_at, cancelled=cancelled)
+                )
+
+    async def _stale(self, request: NotificationRequested) -> str | None:
+        if request.appointment_id is None:
+            return None
+        async with self.runtime.sessions() as session:
+            known = (
+                await session.execute(
+                    select(appointments).where(appointments.c.appointment_id == request.appointment_id)
+                )
+            ).first()
+        return why_stale(request, known.starts_at if known else None, bool(known and known.cancelled))
+
     async def _deliver(self, request: NotificationRequested) -> None:
+        if reason := await self._stale(request):
+            await self._record_failure(request, reason)
+            return
         if request.safeguarding:
             request = request.model_copy(update={"template": NEUTRAL, "personalisation": {}})
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.envelope import Event, Id, IdempotencyKey
+from shared.events.envelope import AwareDatetime, Event, Id, IdempotencyKey
 
 
 class Purpose(StrEnum):
@@ -44,6 +44,9 @@ class NotificationRequested(Event):
     event_type: Literal["notification.requested"] = "notification.requested"
     case_id: Id
     appointment_id: str | None = None
+    # For a reminder or "on the way": the appointment's time when this was asked for, so
+    # a message about an appointment since moved or cancelled is dropped, never sent.
+    appointment_starts_at: AwareDatetime | None = None
     idempotency_key: IdempotencyKey
     purpose: Purpose
     template: str

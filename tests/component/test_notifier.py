@@ -341,3 +341,48 @@ async def test_a_safeguarding_case_gets_only_the_neutral_message(notifier_runtim
     assert "HX-ABCD2345" not in text
     assert "about your visit" not in text
     assert "0800 393 338" in text
+
+
+async def test_a_reminder_for_a_cancelled_or_moved_appointment_is_dropped_not_sent(notifier_runtime: Runtime):
+    from datetime import UTC, datetime, timedelta
+
+    from shared.events.appointments import AppointmentBooked, AppointmentCancelled, AppointmentKind
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import Notifier
+
+    sms = RecordingSms()
+    notifier = Notifier(notifier_runtime, Templates(), RecordingSender(), sms, quiet=None)
+    starts = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    case = {"correlation_id": CASE_ID, "case_id": CASE_ID, "reference": "HX-ABCD2345"}
+    for appointment_id in ("A-cancelled", "A-moved", "A-kept"):
+        await notifier.appointment_booked(
+            AppointmentBooked(
+                appointment_id=appointment_id, kind=AppointmentKind.REPAIR, starts_at=starts,
+                ends_at=starts + timedelta(hours=3), booked_at=starts - timedelta(days=7), **case,
+            )
+        )
+    await notifier.appointment_cancelled(
+        AppointmentCancelled(appointment_id="A-cancelled", kind=AppointmentKind.REPAIR, cancelled_at=starts, **case)
+    )
+    await notifier.appointment_booked(
+        AppointmentBooked(
+            appointment_id="A-moved", kind=AppointmentKind.REPAIR, starts_at=starts + timedelta(days=2),
+            ends_at=starts + timedelta(days=2, hours=3), booked_at=starts, **case,
+        )
+    )
+
+    def reminder(appointment_id: str) -> NotificationRequested:
+        return request(
+            purpose=Purpose.APPOINTMENT_REMINDER,
+            idempotency_key=f"{appointment_id}:reminder",
+            appointment_id=appointment_id,
+            appointment_starts_at=starts,
+            recipient=Recipient(phone="07700 900123"),
+        )
+
+    for appointment_id in ("A-cancelled", "A-moved", "A-kept"):
+        await notifier.handle_request(reminder(appointment_id))
+
+    assert [key for key, _ in sms.sent] == ["A-kept:reminder:sms"]
+    statuses = {row["idempotency_key"]: row["status"] for row in await delivery_rows(notifier_runtime)}
+    assert statuses == {"A-cancelled:reminder": "failed", "A-moved:reminder": "failed", "A-kept:reminder": "sent"}

@@ -1,4 +1,4 @@
-from sqlalchemy import Column, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, MetaData, String, Table, Text
 
 from shared.db import UtcDateTime
 from shared.outbox import outbox_table
@@ -21,6 +21,15 @@ deliveries = Table(
     Column("not_before", UtcDateTime, nullable=True, index=True),
     Column("request", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# What the notifier knows of each appointment, to drop reminders that have gone stale.
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("appointment_id", String(64), primary_key=True),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("cancelled", Boolean, nullable=False),
 )
 
 outbox = outbox_table(metadata)
