@@ -44,6 +44,10 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
     runtime.on_stop.append(stop_sweep)
     app = http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")
     add_twilio_routes(
-        app, notifier, settings.twilio_auth_token.get_secret_value(), settings.status_callback_url
+        app,
+        notifier,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.status_callback_url,
+        settings.inbound_sms_url,
     )
     return app

@@ -2,14 +2,14 @@
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
 from functools import partial
 
 from jinja2 import TemplateError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from shared.events import utcnow
 from shared.events.appointments import AppointmentBooked, AppointmentCancelled
@@ -22,13 +22,15 @@ from shared.events.notifications import (
 )
 from shared.service import Runtime
 from shared.topics import Topic
-from services.notifier.adapters.tables import appointments, deliveries
+from services.notifier.adapters.tables import appointments, deliveries, opt_outs
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.errors import PermanentSendError
 from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 from services.notifier.domain.messages import EmailMessageText
+from services.notifier.domain.phones import InvalidPhoneNumber, normalise_mobile
 from services.notifier.domain.quiet_hours import QuietHours
+from services.notifier.domain.replies import HELP_TEXT, Reply, reply_of
 from services.notifier.domain.staleness import why_stale
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,29 @@ class Notifier:
             )
         log.info("held for quiet hours", extra={"case_id": request.case_id, "deadline": release.isoformat()})
 
+    async def text_received(self, sender: str, body: str) -> str | None:
+        """A text from a tenant: STOP and START honoured, HELP answered. Returns the
+        answer to text back, if any."""
+        try:
+            mobile = normalise_mobile(sender)
+        except InvalidPhoneNumber:
+            return None
+        reply = reply_of(body)
+        async with self.runtime.sessions.begin() as session:
+            if reply is Reply.STOP:
+                await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
+                await session.execute(opt_outs.insert().values(mobile=mobile, since=self.now()))
+            elif reply is Reply.START:
+                await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
+        log.info("text received", extra={"kind": reply})
+        return HELP_TEXT if reply is Reply.HELP else None
+
+    async def _opted_out(self, mobile: str | None) -> bool:
+        if mobile is None:
+            return False
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(opt_outs.c.mobile).where(opt_outs.c.mobile == mobile)) is not None
+
     async def appointment_booked(self, booked: AppointmentBooked) -> None:
         await self._remember_appointment(booked.appointment_id, booked.starts_at, cancelled=False)
 
@@ -146,6 +171,8 @@ class Notifier:
             request = request.model_copy(update={"template": NEUTRAL, "personalisation": {}})
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         reach = reach_of(request.recipient)
+        if await self._opted_out(reach.mobile):
+            reach = replace(reach, mobile=None)
         channels = plan(request.purpose, reach, partial(self._can_send, request.template))
         if not channels:
             await self._record_failure(request, self._why_not(request, reach))

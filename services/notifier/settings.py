@@ -34,3 +34,4 @@ class NotifierSettings(ServiceSettings):
     twilio_from: str = "Hexagon"  # an alphanumeric sender id, or a number in E.164
     twilio_base_url: str = ""  # empty: Twilio itself; set for a local stand-in
     status_callback_url: str = "http://127.0.0.1:8083/v1/twilio/status"
+    inbound_sms_url: str = "http://127.0.0.1:8083/v1/twilio/inbound"  # as configured at Twilio

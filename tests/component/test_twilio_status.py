@@ -118,3 +118,57 @@ async def test_a_report_on_an_unknown_message_is_accepted_and_ignored(sent_text:
         )
     assert response.status_code == 204
     assert await provider_status(sent_text) is None
+
+
+INBOUND = "https://doorstep.example/v1/twilio/inbound"
+
+
+def inbound_app(runtime: Runtime, sms) -> FastAPI:  # type: ignore[no-untyped-def]
+    app = FastAPI()
+    notifier = Notifier(runtime, Templates(), NoEmail(), sms, quiet=None)
+    add_twilio_routes(app, notifier, TOKEN, CALLBACK, INBOUND)
+    return app
+
+
+async def text_in(client: httpx.AsyncClient, body: str, sign_with: str = TOKEN) -> httpx.Response:
+    from services.notifier.webhooks import INBOUND_PATH
+
+    form = {"From": "+447700900123", "To": "Hexagon", "Body": body, "MessageSid": "SMin"}
+    signature = RequestValidator(sign_with).compute_signature(INBOUND, form)
+    return await client.post(
+        INBOUND_PATH,
+        content=urlencode(form),
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+async def test_stop_ends_texts_start_brings_them_back_and_help_is_answered(notifier_runtime: Runtime):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+
+    def reminder(n: int) -> NotificationRequested:
+        return NotificationRequested(
+            correlation_id="case-1", case_id="case-1", idempotency_key=f"case-1:reminder:{n}",
+            purpose=Purpose.APPOINTMENT_REMINDER, template="acknowledgement",
+            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", "promise": ""},
+        )
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        stopped = await text_in(client, " stop ")
+        assert stopped.status_code == 200
+        assert "<Message>" not in stopped.text
+        await notifier.handle_request(reminder(1))  # no text; no email either: it fails for staff
+        assert sms.sent == []
+
+        assert (await text_in(client, "START")).status_code == 200
+        await notifier.handle_request(reminder(2))
+        assert len(sms.sent) == 1
+
+        helped = await text_in(client, "help")
+        assert "Reply STOP" in helped.text
+        assert (await text_in(client, "STOP", sign_with="forged")).status_code == 403

@@ -32,4 +32,12 @@ appointments = Table(
     Column("cancelled", Boolean, nullable=False),
 )
 
+# Mobiles whose owners replied STOP: nothing more is texted to them until START.
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("mobile", String(20), primary_key=True),
+    Column("since", UtcDateTime, nullable=False),
+)
+
 outbox = outbox_table(metadata)

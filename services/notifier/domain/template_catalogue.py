@@ -18,6 +18,7 @@ Each template in `services/notifier/adapters/templates/` has an entry here namin
 of samples and hold each text to its limit.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from shared.events.feedback import Aspect
@@ -73,8 +74,8 @@ _PHONE, _LONG_PHONE = "020 7946 0123", "+44 20 7946 0123"
 _JOB = "Replace the leaking kitchen tap and check the pipe under the sink."
 _LONG_JOB = (
     "Trace and repair the leak from the bathroom above into the kitchen ceiling, replace "
-    "the damaged plasterboard, make good and redecorate the affected area, then check the "
-    "bath seal and waste pipe."
+    "the damaged plasterboard, make good and redecorate the affected area, then reseal the "
+    "bath and check the waste pipe."
 )  # 200
 _LINK = "https://www.hexagon.org.uk/r/7KQ2M9TD"
 _LONG_LINK = "https://www.hexagon.org.uk/repairs/appointments/HX-7KQ2M9TD/a8f3c1"
@@ -82,12 +83,12 @@ _LONG_LINK = "https://www.hexagon.org.uk/repairs/appointments/HX-7KQ2M9TD/a8f3c1
 
 def _spec(
     name: str,
-    required: set[str],
+    required: Iterable[str],
     samples: dict[str, str],
     long: dict[str, str],
-    optional: set[str] = frozenset(),  # type: ignore[assignment]
+    optional: Iterable[str] = (),
     sms_segments: int | None = None,
-    channels: set[NotificationChannel] = frozenset({SMS, EMAIL}),  # type: ignore[assignment]
+    channels: Iterable[NotificationChannel] = (SMS, EMAIL),
 ) -> TemplateSpec:
     return TemplateSpec(
         name,
@@ -104,7 +105,10 @@ _SPECS = (
     _spec(
         "acknowledgement",
         {"reference"},
-        {"reference": _REFERENCE, "promise": "We will reply to all repair email requests within 3 working days."},
+        {
+            "reference": _REFERENCE,
+            "promise": "We will reply to all repair email requests within 3 working days.",
+        },
         {
             "reference": _REFERENCE,
             "promise": "We will reply within 10 working days of receiving your letter, unless it is a "
@@ -117,9 +121,14 @@ _SPECS = (
         "complaint_acknowledgement",
         {"reference", "stage", "respond_by"},
         {"reference": _REFERENCE, "stage": "1", "respond_by": "Friday 24 July 2026", "name": _NAME},
-        {"reference": _REFERENCE, "stage": "2", "respond_by": "Wednesday 30 September 2026", "name": _LONG_NAME},
+        {
+            "reference": _REFERENCE,
+            "stage": "2",
+            "respond_by": "Wednesday 30 September 2026",
+            "name": _LONG_NAME,
+        },
         optional={"name"},
-        sms_segments=2,
+        sms_segments=1,
     ),
     _spec(
         "works_order_confirmation",
