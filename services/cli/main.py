@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from services.cli import kafka, run, watch
+from services.cli import templates
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     report_period.add_argument("--year", help="a calendar year (2026) or a financial year (2026-27)")
     report_cmd.add_argument("--out", type=Path, default=Path("var/reports"), help="where the CSV and JSON go")
 
+    templates.add_arguments(commands)
+
     args = parser.parse_args(argv)
     if args.command == "kafka":
         return kafka.script(args.action)
@@ -36,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         from services.cli import report  # the database and reporting code load only when asked
 
         return report.main(args.quarter, args.year, args.out)
+    if args.command == "templates":
+        return templates.main(args)
     return run.main()
 
 

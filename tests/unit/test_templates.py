@@ -48,3 +48,12 @@ def test_an_html_template_that_includes_a_missing_file_is_an_error(tmp_path: Pat
 
     with pytest.raises(TemplateNotFound):
         Templates(tmp_path).email("broken", {})
+
+
+def test_texts_use_plain_punctuation_so_they_stay_gsm7():
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.domain.phones import is_gsm7
+
+    text = Templates().sms("acknowledgement", {"reference": "HX-ABC’D–1"})
+    assert "HX-ABC'D-1" in text
+    assert is_gsm7(text)

@@ -15,6 +15,7 @@ from shared.events.notifications import NotificationChannel
 from services.notifier.domain.messages import EmailMessageText
 
 FOLDER = Path(__file__).parent / "templates"
+PLAIN_PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
 
 
 class Templates:
@@ -38,7 +39,10 @@ class Templates:
         return EmailMessageText(subject, text, self._html(template, personalisation))
 
     def sms(self, template: str, personalisation: dict[str, str]) -> str:
-        return self.env.get_template(f"{template}.sms.j2").render(personalisation).strip()
+        text = self.env.get_template(f"{template}.sms.j2").render(personalisation).strip()
+        # Typographic quotes and dashes would turn the whole text into UCS-2 (70 characters
+        # a segment instead of 160): send their plain forms.
+        return text.translate(PLAIN_PUNCTUATION)
 
     def has(self, template: str, channel: NotificationChannel) -> bool:
         """Whether a message of this template can go by this channel at all."""
