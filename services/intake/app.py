@@ -21,6 +21,7 @@ from services.intake.bootstrap import bootstrap
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.mail import mailbox_for
 from services.intake.settings import IntakeSettings
+from services.intake.web import add_form_routes
 
 
 class LetterIn(BaseModel):
@@ -61,6 +62,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
         case = await handlers.record_contact(runtime, book, contact)
         return CaseCreated(case_id=case.case_id, reference=case.reference)
 
+    add_form_routes(app, runtime, book)
     return app
 
 

@@ -6,7 +6,7 @@ from uuid import uuid4
 from sqlalchemy import select, update
 
 from shared.events import utcnow
-from shared.events.cases import CaseOpened, Channel, Mailbox
+from shared.events.cases import CaseKind, CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
@@ -73,6 +73,59 @@ async def receive_mail(
         received_at=utcnow(),
     )
     return (await record_contact(runtime, book, contact, raw_id)).reference
+
+
+async def receive_form(
+    runtime: Runtime, book: StandardsBook, form_name: str, raw: bytes, contact: ReceivedContact
+) -> CaseOpened:
+    """A web form: the submission is kept as received, then its case opens."""
+    raw_id = await _store_raw(runtime, f"web:{form_name}", raw, None)
+    return await record_contact(runtime, book, contact, raw_id)
+
+
+class UnknownComplaint(LookupError):
+    """No complaint has the reference given."""
+
+
+ESCALATION = "web:escalation"
+
+
+async def escalate_complaint(
+    runtime: Runtime, reference: str, raw: bytes
+) -> tuple[ComplaintEscalated, bool]:
+    """The tenant asks for Stage 2 of a complaint. Returns the escalation and whether it is
+    new: asking again keeps the request but starts no second Stage 2."""
+    async with runtime.sessions.begin() as session:
+        case = (
+            await session.execute(
+                select(cases.c.id, cases.c.reference).where(
+                    cases.c.reference == reference, cases.c.kind == CaseKind.COMPLAINT
+                )
+            )
+        ).first()
+        if case is None:
+            raise UnknownComplaint(reference)
+        earlier = await session.scalar(
+            select(raw_messages.c.received_at)
+            .where(raw_messages.c.case_id == case.id, raw_messages.c.recipient == ESCALATION)
+            .order_by(raw_messages.c.received_at)
+            .limit(1)
+        )
+        now = utcnow()
+        await session.execute(
+            raw_messages.insert().values(
+                id=str(uuid4()), received_at=now, recipient=ESCALATION, raw=raw, case_id=case.id
+            )
+        )
+        escalation = ComplaintEscalated(
+            correlation_id=case.id, case_id=case.id, reference=case.reference, escalated_at=earlier or now
+        )
+        if earlier is None:
+            await runtime.outbox.add(session, Topic.CASES, escalation)
+    if earlier is None:
+        runtime.outbox.wake()
+        log.info("complaint escalated", extra={"case_id": case.id, "reference": case.reference})
+    return escalation, earlier is None
 
 
 async def _reference_of(runtime: Runtime, message_id: str, recipient: str) -> str | None:

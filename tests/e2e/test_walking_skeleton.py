@@ -187,3 +187,21 @@ async def test_a_mail_sent_again_by_a_retrying_client_opens_one_case(system: Sys
         await cases.poll()
     opened = [s for s in cases.seen if event_is("case.opened", reference=first)(s)]
     assert len(opened) == 1
+
+
+async def test_a_complaint_by_web_form_opens_a_complaint_case(system: System, kafka_bootstrap: str):
+    page = httpx.get(system.url("intake", "/forms/complaint"))
+    assert page.status_code == 200 and "<form" in page.text
+    response = httpx.post(
+        system.url("intake", "/forms/complaint"),
+        json={
+            "name": "Jo Tenant",
+            "details": "Nobody has answered my emails about the broken lift for three weeks.",
+            "email": "tenant.e2e@example.org",
+        },
+    )
+    assert response.status_code == 201, response.text
+    reference = response.json()["reference"]
+    async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
+        opened = await cases.wait_for(event_is("case.opened", reference=reference), timeout=60)
+    assert (opened.json()["channel"], opened.json()["kind"]) == ("web", "complaint")

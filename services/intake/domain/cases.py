@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.calendar import default_calendar
-from shared.events.cases import CaseOpened, Channel, Mailbox
+from shared.events.cases import CaseKind, CaseOpened, Channel, Flag, Mailbox, Reason
 from shared.standards.models import PackKind, StandardsBook
 from shared.events.notifications import NotificationRequested, Purpose, Recipient
 from services.intake.domain.classification import Contact, classify
@@ -25,6 +25,12 @@ class ReceivedContact:
     received_at: datetime
     subject: str = ""
     sender_email: str | None = None
+    # What the contact says of itself (a web form: which form, a box the tenant ticked),
+    # with the reasons staff see. A stated kind wins over the kind classification gives;
+    # stated flags are added to the ones it finds.
+    kind: CaseKind | None = None
+    flags: tuple[Flag, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
 
 def open_case(case_id: str, reference: str, contact: ReceivedContact) -> CaseOpened:
@@ -35,10 +41,10 @@ def open_case(case_id: str, reference: str, contact: ReceivedContact) -> CaseOpe
         reference=reference,
         channel=contact.channel,
         mailbox=contact.mailbox,
-        kind=result.kind,
+        kind=contact.kind or result.kind,
         priority=result.priority,
-        flags=result.flags,
-        reasons=result.reasons,
+        flags=tuple(dict.fromkeys(result.flags + contact.flags)),
+        reasons=contact.reasons + result.reasons,
         received_at=contact.received_at,
     )
 
@@ -51,13 +57,30 @@ REPLY_CLOCKS = {
 }
 
 
+# A web form promises what the standards promise for its kind of case, not what they
+# promise for an email to the matching mailbox.
+WEB_PROMISE_CLOCKS = {
+    CaseKind.REPAIR_REQUEST: "repair_booking_contact",
+    CaseKind.COMPLAINT: "complaint_acknowledgement",
+    CaseKind.HOME_VISIT: "home_visit",
+}
+
+
 def reply_promise(book: StandardsBook, case: CaseOpened) -> str:
     """The landlord's own sentence for the reply this contact is owed, from the internal
     standards in force when it arrived ("" when none applies)."""
-    clock_id = REPLY_CLOCKS.get(case.mailbox) if case.mailbox else None
-    day = default_calendar.local_date(case.received_at)
+    if case.channel is Channel.WEB:
+        clock_id = WEB_PROMISE_CLOCKS.get(case.kind)
+    else:
+        clock_id = REPLY_CLOCKS.get(case.mailbox) if case.mailbox else None
+    return standard_promise(book, clock_id, case.received_at) if clock_id else ""
+
+
+def standard_promise(book: StandardsBook, clock_id: str, at: datetime) -> str:
+    """The sentence of the internal standard in force at `at` that sets `clock_id`."""
+    day = default_calendar.local_date(at)
     for standard in book.standards_on(day):
-        if clock_id and standard.pack_kind is PackKind.INTERNAL:
+        if standard.pack_kind is PackKind.INTERNAL:
             try:
                 return standard.clock(clock_id).source.text
             except KeyError:
@@ -74,4 +97,5 @@ def acknowledgement(case: CaseOpened, sender_email: str, promise: str) -> Notifi
         template="acknowledgement",
         recipient=Recipient(email=sender_email),
         personalisation={"reference": case.reference, "promise": promise},
+        safeguarding=Flag.SAFEGUARDING in case.flags,
     )
