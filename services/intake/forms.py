@@ -9,6 +9,7 @@ can reach a mail header; long answers keep their lines.
 import re
 import unicodedata
 from dataclasses import dataclass
+from abc import abstractmethod
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -156,8 +157,9 @@ class WebForm(BaseModel):
 class CaseForm(WebForm):
     """A form that opens a case."""
 
+    @abstractmethod
     def contact(self, received_at: datetime) -> ReceivedContact:
-        raise NotImplementedError
+        """The contact this form records (each form says how)."""
 
 
 def _details(*pairs: tuple[str, str | None]) -> str:
