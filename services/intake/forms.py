@@ -8,8 +8,8 @@ can reach a mail header; long answers keep their lines.
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from abc import abstractmethod
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
