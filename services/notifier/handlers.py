@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from functools import partial
@@ -24,7 +24,7 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier.adapters.tables import appointments, deliveries, opt_outs
 from services.notifier.adapters.jinja_templates import Templates
-from services.notifier.adapters.errors import PermanentSendError
+from services.notifier.adapters.errors import PermanentSendError, RetryableSendError
 from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 from services.notifier.domain.messages import EmailMessageText
@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 
 SENDING = "sending"
 HELD = "held"
+MAX_TRIES = 6
+
+
+def retry_pause(tries: int) -> timedelta:
+    """30 s after the first failure, doubling, never more than 15 minutes."""
+    return min(timedelta(seconds=30) * 2 ** (tries - 1), timedelta(minutes=15))
 # All that may go to a tenant whose case is flagged for safeguarding: no case content.
 NEUTRAL = "safeguarding_neutral"
 
@@ -103,7 +109,7 @@ class Notifier:
                 .where(deliveries.c.idempotency_key == request.idempotency_key)
                 .values(status=HELD, not_before=release, request=request.model_dump_json())
             )
-        log.info("held for quiet hours", extra={"case_id": request.case_id, "deadline": release.isoformat()})
+        log.info("message waits", extra={"case_id": request.case_id, "deadline": release.isoformat()})
 
     async def text_received(self, sender: str, body: str) -> str | None:
         """A text from a tenant: STOP and START honoured, HELP answered. Returns the
@@ -169,7 +175,6 @@ class Notifier:
             return
         if request.safeguarding:
             request = request.model_copy(update={"template": NEUTRAL, "personalisation": {}})
-        ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         reach = reach_of(request.recipient)
         if await self._opted_out(reach.mobile):
             reach = replace(reach, mobile=None)
@@ -177,6 +182,15 @@ class Notifier:
         if not channels:
             await self._record_failure(request, self._why_not(request, reach))
             return
+        try:
+            await self._send_by_first_that_takes(request, reach, channels)
+        except RetryableSendError as error:
+            await self._retry_later(request, error)
+
+    async def _send_by_first_that_takes(
+        self, request: NotificationRequested, reach: Reach, channels: list[NotificationChannel]
+    ) -> None:
+        ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         refused = []
         for channel in channels:
             try:
@@ -193,6 +207,25 @@ class Notifier:
             log.info("notification sent", extra={**ids, "channel": channel})
             return
         await self._record_failure(request, "; ".join(refused))
+
+    async def _retry_later(self, request: NotificationRequested, error: RetryableSendError) -> None:
+        """Try again after a growing pause, or give up, and say so, after MAX_TRIES."""
+        async with self.runtime.sessions.begin() as session:
+            tries = 1 + (
+                await session.scalar(
+                    select(deliveries.c.attempts).where(deliveries.c.idempotency_key == request.idempotency_key)
+                )
+                or 0
+            )
+            await session.execute(
+                update(deliveries)
+                .where(deliveries.c.idempotency_key == request.idempotency_key)
+                .values(attempts=tries)
+            )
+        if tries >= MAX_TRIES:
+            await self._record_failure(request, f"gave up after {tries} tries: {error.reason}")
+            return
+        await self._hold(request, self.now() + retry_pause(tries))
 
     def _can_send(self, template: str, channel: NotificationChannel) -> bool:
         transport = self.sms if channel is NotificationChannel.SMS else self.email

@@ -386,3 +386,55 @@ async def test_a_reminder_for_a_cancelled_or_moved_appointment_is_dropped_not_se
     assert [key for key, _ in sms.sent] == ["A-kept:reminder:sms"]
     statuses = {row["idempotency_key"]: row["status"] for row in await delivery_rows(notifier_runtime)}
     assert statuses == {"A-cancelled:reminder": "failed", "A-moved:reminder": "failed", "A-kept:reminder": "sent"}
+
+
+class UnavailableSms:
+    def __init__(self) -> None:
+        self.tried = 0
+
+    async def send_sms(self, key: str, to_e164: str, body: str) -> str:
+        from services.notifier.adapters.errors import RetryableSendError
+
+        self.tried += 1
+        raise RetryableSendError(503, "the provider is unavailable")
+
+
+async def test_a_provider_that_stays_down_is_retried_with_growing_pauses_then_given_up(notifier_runtime: Runtime):
+    from datetime import UTC, datetime, timedelta
+
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import MAX_TRIES, Notifier, retry_pause
+
+    clock = {"now": datetime(2026, 12, 1, 12, tzinfo=UTC)}
+    sms = UnavailableSms()
+    notifier = Notifier(
+        notifier_runtime, Templates(), RecordingSender(), sms, quiet=None, now=lambda: clock["now"]
+    )
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    reminder = request(purpose=Purpose.ON_THE_WAY, recipient=Recipient(phone="07700 900123"))
+
+    async with TestKafkaBroker(notifier_runtime.broker):
+        await notifier.handle_request(reminder)
+        for tries in range(1, MAX_TRIES):
+            assert (await delivery_rows(notifier_runtime))[0]["status"] == "held"
+            clock["now"] += retry_pause(tries) - timedelta(seconds=1)
+            assert await notifier.send_held() == 0  # not yet
+            clock["now"] += timedelta(seconds=1)
+            assert await notifier.send_held() == 1
+        await notifier_runtime.outbox.relay_pending()
+
+    assert sms.tried == MAX_TRIES
+    [row] = await delivery_rows(notifier_runtime)
+    assert (row["status"], row["attempts"]) == ("failed", MAX_TRIES)
+    [failed] = [parse_event(r.body) for r in outcomes.records]
+    assert failed.event_type == "notification.failed"
+    assert failed.reason.startswith(f"gave up after {MAX_TRIES} tries")
+
+
+def test_pauses_between_tries_grow_and_are_capped():
+    from datetime import timedelta
+
+    from services.notifier.handlers import retry_pause
+
+    assert [retry_pause(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
+    assert retry_pause(10) == timedelta(minutes=15)

@@ -1,4 +1,4 @@
-from sqlalchemy import Boolean, Column, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
 
 from shared.db import UtcDateTime
 from shared.outbox import outbox_table
@@ -19,6 +19,7 @@ deliveries = Table(
     Column("provider_status", String(20), nullable=True),
     # A routine message requested in quiet hours waits until then, with its request.
     Column("not_before", UtcDateTime, nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     Column("request", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
