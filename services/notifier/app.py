@@ -2,7 +2,13 @@
 
 from fastapi import FastAPI
 
-from shared.events.notifications import NotificationDelivered, NotificationFailed, NotificationSent
+from shared.events.feedback import SurveyAnswered
+from shared.events.notifications import (
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationSent,
+    ReplyReceived,
+)
 from shared.kafka import declare_publications, subscribe
 from shared.service import Runtime, every, http_app
 from shared.topics import Topic
@@ -37,7 +43,10 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
         attempts=settings.handler_attempts,
     )
     declare_publications(
-        runtime.broker, {Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationDelivered | NotificationFailed}
+        runtime.broker, {
+            Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationDelivered | NotificationFailed | ReplyReceived,
+            Topic.CASES: SurveyAnswered,
+        }
     )
     start_sweep, stop_sweep = every(30, notifier.send_held, "send-held-messages")
     runtime.on_start.append(start_sweep)

@@ -10,15 +10,20 @@ from functools import partial
 
 from jinja2 import TemplateError
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import utcnow
 from shared.events.appointments import AppointmentBooked, AppointmentCancelled
+from shared.events.feedback import SurveyAnswered
 from shared.events.notifications import (
+    Intent,
     NotificationChannel,
     NotificationDelivered,
     NotificationFailed,
     NotificationRequested,
     NotificationSent,
+    Purpose,
+    ReplyReceived,
 )
 from shared.service import Runtime
 from shared.topics import Topic
@@ -30,13 +35,16 @@ from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 from services.notifier.domain.messages import EmailMessageText
 from services.notifier.domain.phones import InvalidPhoneNumber, normalise_mobile
 from services.notifier.domain.quiet_hours import QuietHours
-from services.notifier.domain.replies import HELP_TEXT, Reply, reply_of
+from services.notifier.domain.replies import HELP_TEXT, Reply, reply_of, survey_scores
 from services.notifier.domain.staleness import why_stale
 
 log = logging.getLogger(__name__)
 
 SENDING = "sending"
 HELD = "held"
+ABOUT_AN_APPOINTMENT = frozenset(
+    {Purpose.APPOINTMENT_REMINDER, Purpose.APPOINTMENT_CONFIRMATION, Purpose.GAS_CHECK_OFFER}
+)
 MAX_TRIES = 6
 
 
@@ -125,8 +133,43 @@ class Notifier:
                 await session.execute(opt_outs.insert().values(mobile=mobile, since=self.now()))
             elif reply is Reply.START:
                 await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
+            elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE):
+                await self._answer(session, mobile, reply, body)
+        self.runtime.outbox.wake()
         log.info("text received", extra={"kind": reply})
         return HELP_TEXT if reply is Reply.HELP else None
+
+    async def _answer(self, session: AsyncSession, mobile: str, reply: Reply, body: str) -> None:
+        """A reply to the last text sent to this mobile: survey answers, or confirm or
+        rearrange for an appointment. A reply that fits no such text is only logged."""
+        last = (
+            await session.execute(
+                select(deliveries)
+                .where(deliveries.c.mobile == mobile, deliveries.c.status == "sent")
+                .order_by(deliveries.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+        if last is None:
+            return
+        if reply is Reply.SURVEY and last.purpose == Purpose.SATISFACTION_SURVEY:
+            answered = SurveyAnswered(
+                correlation_id=last.case_id,
+                case_id=last.case_id,
+                reference=last.reference or "",
+                answered_at=self.now(),
+                scores=survey_scores(body) or {},
+            )
+            await self.runtime.outbox.add(session, Topic.CASES, answered)
+        elif reply in (Reply.CONFIRM, Reply.REARRANGE) and last.purpose in ABOUT_AN_APPOINTMENT:
+            replied = ReplyReceived(
+                correlation_id=last.case_id,
+                case_id=last.case_id,
+                appointment_id=last.appointment_id,
+                intent=Intent(reply.value),
+                received_at=self.now(),
+            )
+            await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, replied)
 
     async def _opted_out(self, mobile: str | None) -> bool:
         if mobile is None:
@@ -203,7 +246,7 @@ class Notifier:
                 log.warning("channel refused", extra={**ids, "channel": channel, "reason": error.reason})
                 refused.append(f"{channel}: {error.reason}")
                 continue
-            await self._record_sent(request, channel, provider_ref)
+            await self._record_sent(request, channel, provider_ref, reach)
             log.info("notification sent", extra={**ids, "channel": channel})
             return
         await self._record_failure(request, "; ".join(refused))
@@ -295,7 +338,7 @@ class Notifier:
         return status in (None, SENDING)
 
     async def _record_sent(
-        self, request: NotificationRequested, channel: NotificationChannel, provider_ref: str
+        self, request: NotificationRequested, channel: NotificationChannel, provider_ref: str, reach: Reach
     ) -> None:
         sent = NotificationSent(
             correlation_id=request.correlation_id,
@@ -307,6 +350,17 @@ class Notifier:
             provider_ref=provider_ref,
         )
         await self._record(request, "sent", provider_ref, sent, channel)
+        if channel is NotificationChannel.SMS:  # so the tenant's text back can be matched to it
+            async with self.runtime.sessions.begin() as session:
+                await session.execute(
+                    update(deliveries)
+                    .where(deliveries.c.idempotency_key == request.idempotency_key)
+                    .values(
+                        mobile=reach.mobile,
+                        reference=request.personalisation.get("reference"),
+                        appointment_id=request.appointment_id,
+                    )
+                )
 
     async def _record_failure(self, request: NotificationRequested, reason: str) -> None:
         failed = NotificationFailed(

@@ -37,6 +37,7 @@ from shared.events.notifications import (
     NotificationFailed,
     NotificationRequested,
     NotificationSent,
+    ReplyReceived,
 )
 from shared.events.sla import SlaBreached, SlaMet, SlaWarning
 
@@ -68,6 +69,7 @@ AnyEvent = Annotated[
     | NotificationSent
     | NotificationDelivered
     | NotificationFailed
+    | ReplyReceived
     | SlaWarning
     | SlaBreached
     | SlaMet,

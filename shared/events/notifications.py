@@ -79,6 +79,21 @@ class NotificationDelivered(Event):
     provider_ref: str
 
 
+class Intent(StrEnum):
+    CONFIRM = "confirm"
+    REARRANGE = "rearrange"
+
+
+class ReplyReceived(Event):
+    """A tenant texted back about an appointment: for the scheduler to act on."""
+
+    event_type: Literal["reply.received"] = "reply.received"
+    case_id: Id
+    appointment_id: str | None = None
+    intent: Intent
+    received_at: AwareDatetime
+
+
 class NotificationFailed(Event):
     event_type: Literal["notification.failed"] = "notification.failed"
     case_id: Id

@@ -172,3 +172,41 @@ async def test_stop_ends_texts_start_brings_them_back_and_help_is_answered(notif
         helped = await text_in(client, "help")
         assert "Reply STOP" in helped.text
         assert (await text_in(client, "STOP", sign_with="forged")).status_code == 403
+
+
+async def test_replies_to_a_survey_and_a_reminder_become_events(notifier_runtime: Runtime):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    cases = record(notifier_runtime.broker, Topic.CASES)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    def text(purpose: Purpose, template: str, values: dict[str, str]) -> NotificationRequested:
+        return NotificationRequested(
+            correlation_id="case-1", case_id="case-1", appointment_id="A1",
+            idempotency_key=f"case-1:{purpose}", purpose=purpose, template=template,
+            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **values},
+        )
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(text(Purpose.SATISFACTION_SURVEY, "satisfaction_survey", {}))
+        assert (await text_in(client, "4 5 3 5 4 4 4 5")).status_code == 200
+        await notifier.handle_request(
+            text(Purpose.APPOINTMENT_REMINDER, "appointment_reminder",
+                 {"appointment_date": "Monday 7 December", "appointment_time": "8am to 12pm"})
+        )
+        assert (await text_in(client, "Rearrange")).status_code == 200
+        assert (await text_in(client, "hello there")).status_code == 200  # fits nothing: ignored
+        await notifier_runtime.outbox.relay_pending()
+
+    [answered] = [parse_event(r.body) for r in cases.records]
+    assert answered.event_type == "survey.answered"
+    assert answered.reference == "HX-ABCD2345"
+    assert len(answered.scores) == 8
+    assert answered.scores["overall"] == 5
+    replies = [parse_event(r.body) for r in outcomes.records if r.headers.get("event_type") == "reply.received"]
+    assert [(r.intent, r.appointment_id) for r in replies] == [("rearrange", "A1")]

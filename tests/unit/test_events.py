@@ -54,8 +54,10 @@ from shared.events.cases import (
 )
 from shared.events.notifications import (
     NotificationChannel,
+    Intent,
     NotificationDelivered,
     NotificationFailed,
+    ReplyReceived,
     NotificationRequested,
     NotificationSent,
     Purpose,
@@ -124,6 +126,13 @@ ONE_OF_EACH: list[Event] = [
         purpose=Purpose.APPOINTMENT_REMINDER,
         channel=NotificationChannel.SMS,
         provider_ref="SM0123456789abcdef",
+    ),
+    ReplyReceived(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        appointment_id="A1",
+        intent=Intent.REARRANGE,
+        received_at=RECEIVED,
     ),
     NotificationFailed(
         correlation_id=CASE_ID,

@@ -20,6 +20,10 @@ deliveries = Table(
     # A routine message requested in quiet hours waits until then, with its request.
     Column("not_before", UtcDateTime, nullable=True, index=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # For texts: where it went and what about, so a reply can be matched to it.
+    Column("mobile", String(20), nullable=True, index=True),
+    Column("reference", String(64), nullable=True),
+    Column("appointment_id", String(64), nullable=True),
     Column("request", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
