@@ -1,0 +1,49 @@
+"""The provider's reports on texts it took: arriving out of order and twice, the
+furthest status is kept and delivery or failure said once."""
+
+import logging
+
+from sqlalchemy import select, update
+
+from shared.events.notifications import NotificationDelivered, NotificationFailed
+from shared.service import Runtime
+from shared.topics import Topic
+from services.notifier.adapters.tables import deliveries
+from services.notifier.domain.delivery import Outcome, is_further, outcome_of
+
+log = logging.getLogger(__name__)
+
+
+async def status_reported(runtime: Runtime, provider_ref: str, status: str, error_code: str | None) -> None:
+    async with runtime.sessions.begin() as session:
+        row = (
+            await session.execute(select(deliveries).where(deliveries.c.provider_ref == provider_ref).with_for_update())
+        ).first()
+        if row is None:
+            log.warning("status for an unknown message", extra={"status": status})
+            return
+        if not is_further(row.provider_status, status):
+            return
+        await session.execute(
+            update(deliveries)
+            .where(deliveries.c.idempotency_key == row.idempotency_key)
+            .values(provider_status=status)
+        )
+        if (outcome := outcome_of(status)) is not None:
+            await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, _reported(row, outcome, status, error_code))
+    runtime.outbox.wake()
+
+
+def _reported(
+    row: object, outcome: Outcome, status: str, error_code: str | None
+) -> NotificationDelivered | NotificationFailed:
+    ids = {
+        "correlation_id": row.case_id,  # type: ignore[attr-defined]
+        "case_id": row.case_id,  # type: ignore[attr-defined]
+        "idempotency_key": row.idempotency_key,  # type: ignore[attr-defined]
+        "purpose": row.purpose,  # type: ignore[attr-defined]
+    }
+    if outcome is Outcome.DELIVERED:
+        return NotificationDelivered(channel=row.channel, provider_ref=row.provider_ref, **ids)  # type: ignore[attr-defined]
+    code = f" (code {error_code})" if error_code else ""
+    return NotificationFailed(reason=f"the provider reports the text {status}{code}", retryable=False, **ids)
