@@ -7,7 +7,17 @@ from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.cases import CaseOpened, Channel, Mailbox
+from shared.events.cases import (
+    CaseClosed,
+    CaseOpened,
+    CaseReplied,
+    Channel,
+    ComplaintAcknowledged,
+    ComplaintEscalated,
+    ComplaintResponded,
+    ExtensionAgreed,
+    Mailbox,
+)
 from shared.events.notifications import NotificationRequested
 from shared.kafka import declare_publications
 from shared.topics import Topic
@@ -21,6 +31,7 @@ from services.intake.bootstrap import bootstrap
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.mail import mailbox_for
 from services.intake.settings import IntakeSettings
+from services.intake.staff import add_staff_routes
 from services.intake.web import add_form_routes
 
 
@@ -43,7 +54,16 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     settings: IntakeSettings = runtime.settings  # type: ignore[assignment]
     declare_publications(
         runtime.broker,
-        {Topic.CASES: CaseOpened, Topic.NOTIFICATIONS_REQUESTED: NotificationRequested},
+        {
+            Topic.CASES: CaseOpened
+            | CaseReplied
+            | CaseClosed
+            | ComplaintAcknowledged
+            | ComplaintResponded
+            | ComplaintEscalated
+            | ExtensionAgreed,
+            Topic.NOTIFICATIONS_REQUESTED: NotificationRequested,
+        },
     )
     app = http_app(runtime, "Doorstep intake", "Every inbound contact becomes a case.")
     _add_smtp(runtime, book, settings)
@@ -63,6 +83,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
         return CaseCreated(case_id=case.case_id, reference=case.reference)
 
     add_form_routes(app, runtime, book)
+    add_staff_routes(app, runtime, book, staff)
     return app
 
 

@@ -205,3 +205,40 @@ async def test_a_complaint_by_web_form_opens_a_complaint_case(system: System, ka
     async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
         opened = await cases.wait_for(event_is("case.opened", reference=reference), timeout=60)
     assert (opened.json()["channel"], opened.json()["kind"]) == ("web", "complaint")
+
+
+async def test_a_reply_logged_by_staff_meets_the_letter_clock(system: System, kafka_bootstrap: str):
+    staff = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+    received = datetime.now(UTC) - timedelta(days=1)
+    letter = httpx.post(
+        system.url("intake", "/staff/letters"),
+        json={"received_at": received.isoformat(), "text": "Please tell me when my rent review is."},
+        headers=staff,
+    ).json()
+    reply = httpx.post(system.url("intake", f"/staff/cases/{letter['reference']}/reply"), json={}, headers=staff)
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["event_type"] == "case.replied"
+
+    async with TopicReader(kafka_bootstrap, Topic.SLA_OUTCOMES) as outcomes:
+        met = await outcomes.wait_for(event_is("sla.met", subject_id=letter["case_id"], clock="letter_reply"), timeout=60)
+    assert met.json()["late_by"] is None
+
+    not_a_complaint = httpx.post(
+        system.url("intake", f"/staff/cases/{letter['reference']}/acknowledge"), json={"stage": "1"}, headers=staff
+    )
+    assert not_a_complaint.status_code == 409
+    unknown = httpx.post(system.url("intake", "/staff/cases/HX-NOSUCH00/close"), json={}, headers=staff)
+    assert unknown.status_code == 404
+    assert httpx.post(system.url("intake", f"/staff/cases/{letter['reference']}/close"), json={}).status_code == 401
+
+
+async def test_a_phone_call_logged_by_staff_opens_a_classified_case(system: System, kafka_bootstrap: str):
+    response = httpx.post(
+        system.url("intake", "/staff/contacts"),
+        json={"channel": "phone", "received_at": datetime.now(UTC).isoformat(), "text": "There is water coming through the ceiling."},
+        headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+    )
+    assert response.status_code == 201, response.text
+    async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
+        opened = await cases.wait_for(event_is("case.opened", reference=response.json()["reference"]), timeout=60)
+    assert opened.json()["channel"] == "phone"

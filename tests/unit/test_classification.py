@@ -272,3 +272,17 @@ def test_a_sender_that_is_not_an_address_is_none():
 def test_input_without_headers_is_unreadable(raw: bytes):
     with pytest.raises(UnreadableMail):
         read_mail(raw)
+
+
+@pytest.mark.parametrize(
+    ("channel", "text", "kind", "priority"),
+    [
+        (Channel.PHONE, "There is water coming through the ceiling", CaseKind.REPAIR_REQUEST, Priority.EMERGENCY),
+        (Channel.IN_PERSON, "My kitchen tap is leaking", CaseKind.REPAIR_REQUEST, Priority.URGENT),
+        (Channel.PHONE, "When is my rent review?", CaseKind.GENERAL_ENQUIRY, None),
+        (Channel.LETTER, "There is water coming through the ceiling", CaseKind.LETTER, None),
+    ],
+)
+def test_a_call_or_visit_is_a_repair_when_it_names_one(channel, text, kind, priority):  # type: ignore[no-untyped-def]
+    result = classify(Contact(channel, None, text))
+    assert (result.kind, result.priority) == (kind, priority)

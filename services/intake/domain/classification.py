@@ -68,7 +68,12 @@ def classify(contact: Contact) -> Classification:
 def _kind(contact: Contact) -> tuple[CaseKind, Reason]:
     if contact.mailbox is not None:
         return KIND_BY_MAILBOX[contact.mailbox], Reason(rule=f"mailbox:{contact.mailbox}")
-    return CaseKind.LETTER, Reason(rule=f"channel:{contact.channel}")
+    if contact.channel is Channel.LETTER:
+        return CaseKind.LETTER, Reason(rule="channel:letter")
+    # A call or a visit has no mailbox: a repair if it names one, an enquiry otherwise.
+    if words := _matches(contact.text, EMERGENCY_PHRASES + URGENT_PHRASES):
+        return CaseKind.REPAIR_REQUEST, Reason(rule=f"channel:{contact.channel}:repair", words=words)
+    return CaseKind.GENERAL_ENQUIRY, Reason(rule=f"channel:{contact.channel}")
 
 
 def _priority(text: str) -> tuple[Priority, Reason]:
