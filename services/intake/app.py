@@ -3,7 +3,7 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,7 @@ from services.intake import handlers
 from services.intake.adapters.smtp import MailboxHandler, serve_smtp
 from services.intake.bootstrap import bootstrap
 from services.intake.domain.cases import ReceivedContact
-from services.intake.domain.mail import mailbox_for
+from services.intake.domain.mail import MAILBOX_ADDRESSES, mailbox_for
 from services.intake.settings import IntakeSettings
 from services.intake.staff import add_staff_routes
 from services.intake.web import add_form_routes
@@ -43,9 +43,16 @@ class LetterIn(BaseModel):
     subject: str = ""
 
 
+class MimeAccepted(BaseModel):
+    reference: str | None = Field(description="The case it opened or was already part of; none for unreadable or automatic mail")
+
+
 class CaseCreated(BaseModel):
     case_id: str
     reference: str
+
+
+ADDRESS_OF = {mailbox: local for local, mailbox in MAILBOX_ADDRESSES.items()}
 
 
 def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None) -> FastAPI:
@@ -84,6 +91,18 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
 
     add_form_routes(app, runtime, book)
     add_staff_routes(app, runtime, book, staff)
+    provider = _bearer_guard(settings.mime_token_set(), "mail provider")
+
+    @app.post("/inbound/mime/{mailbox}", tags=["mail provider"])
+    async def raw_mime(mailbox: Mailbox, request: Request, _: Annotated[str, Depends(provider)]) -> MimeAccepted:
+        """A mail as raw MIME (message/rfc822), for a provider's inbound webhook."""
+        raw = await request.body()
+        if len(raw) > settings.max_message_bytes:
+            raise HTTPException(413, "the message is larger than the limit")
+        recipient = f"{ADDRESS_OF[mailbox]}@{settings.mail_domain}"
+        reference = await handlers.receive_mail(runtime, book, mailbox, recipient, raw)
+        return MimeAccepted(reference=reference)
+
     return app
 
 
@@ -112,16 +131,19 @@ def _add_smtp(runtime: Runtime, book: StandardsBook, settings: IntakeSettings) -
 
 
 def _staff_guard(settings: IntakeSettings):  # type: ignore[no-untyped-def]
+    return _bearer_guard(settings.staff_token_set(), "staff")
+
+
+def _bearer_guard(tokens: frozenset[str], who: str):  # type: ignore[no-untyped-def]
     bearer = HTTPBearer(auto_error=False)
-    tokens = settings.staff_token_set()
 
     def require_staff(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> str:
         if credentials is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a staff bearer token is required")
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"a {who} bearer token is required")
         if not any(secrets.compare_digest(credentials.credentials, t) for t in tokens):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "this token may not use the staff API")
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token may not use the {who} API")
         return credentials.credentials
 
     return require_staff

@@ -15,7 +15,15 @@ class IntakeSettings(ServiceSettings):
     max_message_bytes: int = 25 * 1024 * 1024
     # Bearer tokens for the staff API, comma-separated. Empty: the staff API refuses all.
     staff_tokens: SecretStr = SecretStr("")
+    # Bearer tokens for a mail provider posting raw MIME to /inbound/mime. Empty: refused.
+    mime_tokens: SecretStr = SecretStr("")
 
     def staff_token_set(self) -> frozenset[str]:
-        raw = self.staff_tokens.get_secret_value()
-        return frozenset(t.strip() for t in raw.split(",") if t.strip())
+        return _tokens(self.staff_tokens)
+
+    def mime_token_set(self) -> frozenset[str]:
+        return _tokens(self.mime_tokens)
+
+
+def _tokens(secret: SecretStr) -> frozenset[str]:
+    return frozenset(t.strip() for t in secret.get_secret_value().split(",") if t.strip())

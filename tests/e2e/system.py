@@ -11,6 +11,7 @@ from services.cli.processes import SERVICES, NotReady, start_all, stop_all, wait
 
 BASE_PORT = int(os.environ.get("DOORSTEP_E2E_BASE_PORT", "18080"))
 STAFF_TOKEN = "e2e-staff-token"
+MIME_TOKEN = "e2e-mime-token"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ def service_env(kafka: str, workdir: Path) -> tuple[dict[str, str], System]:
         env[prefix + "DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / name}.db"
     env["INTAKE_SMTP_PORT"] = str(system.smtp_port)
     env["INTAKE_STAFF_TOKENS"] = STAFF_TOKEN
+    env["INTAKE_MIME_TOKENS"] = MIME_TOKEN
     env["NOTIFIER_OUTBOX_DIR"] = str(system.outbox_dir)
     return env, system
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from shared.topics import Topic
-from tests.e2e.system import STAFF_TOKEN, System, running_system
+from tests.e2e.system import MIME_TOKEN, STAFF_TOKEN, System, running_system
 from tests.kafka_reader import TopicReader, event_is
 
 pytestmark = pytest.mark.kafka
@@ -242,3 +242,26 @@ async def test_a_phone_call_logged_by_staff_opens_a_classified_case(system: Syst
     async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
         opened = await cases.wait_for(event_is("case.opened", reference=response.json()["reference"]), timeout=60)
     assert opened.json()["channel"] == "phone"
+
+
+async def test_raw_mime_from_a_mail_provider_opens_a_case_once(system: System, kafka_bootstrap: str):
+    mail = EmailMessage()
+    mail["From"] = "tenant.e2e@example.org"
+    mail["To"] = "repairs_reporting@hexagon.org.uk"
+    mail["Subject"] = "Boiler"
+    mail["Message-ID"] = f"<mime-{datetime.now(UTC).timestamp()}@example.org>"
+    mail.set_content("The boiler is making a loud banging noise.")
+    url = system.url("intake", "/inbound/mime/repairs")
+    provider = {"Authorization": f"Bearer {MIME_TOKEN}", "Content-Type": "message/rfc822"}
+
+    first = httpx.post(url, content=mail.as_bytes(), headers=provider)
+    again = httpx.post(url, content=mail.as_bytes(), headers=provider)
+    assert first.status_code == 200, first.text
+    assert again.json()["reference"] == first.json()["reference"]
+    assert httpx.post(url, content=mail.as_bytes()).status_code == 401
+    wrong = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+    assert httpx.post(url, content=mail.as_bytes(), headers=wrong).status_code == 403
+
+    async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
+        opened = await cases.wait_for(event_is("case.opened", reference=first.json()["reference"]), timeout=60)
+    assert (opened.json()["mailbox"], opened.json()["channel"]) == ("repairs", "email")
