@@ -225,15 +225,7 @@ class Notifier:
     async def _record_sent(
         self, request: NotificationRequested, channel: NotificationChannel, provider_ref: str, reach: Reach
     ) -> None:
-        sent = NotificationSent(
-            correlation_id=request.correlation_id,
-            case_id=request.case_id,
-            appointment_id=request.appointment_id,
-            idempotency_key=request.idempotency_key,
-            purpose=request.purpose,
-            channel=channel,
-            provider_ref=provider_ref,
-        )
+        sent = NotificationSent(channel=channel, provider_ref=provider_ref, **_about(request))
         await self._record(request, "sent", provider_ref, sent, channel)
         if channel is NotificationChannel.SMS:  # so the tenant's text back can be matched to it
             async with self.runtime.sessions.begin() as session:
@@ -248,15 +240,7 @@ class Notifier:
                 )
 
     async def _record_failure(self, request: NotificationRequested, reason: str) -> None:
-        failed = NotificationFailed(
-            correlation_id=request.correlation_id,
-            case_id=request.case_id,
-            appointment_id=request.appointment_id,
-            idempotency_key=request.idempotency_key,
-            purpose=request.purpose,
-            reason=reason,
-            retryable=False,
-        )
+        failed = NotificationFailed(reason=reason, retryable=False, **_about(request))
         await self._record(request, "failed", None, failed)
         log.warning("notification failed", extra={"case_id": request.case_id, "reason": reason})
 
@@ -277,3 +261,13 @@ class Notifier:
             await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, outcome)
         self.runtime.outbox.wake()
 
+
+def _about(request: NotificationRequested) -> dict[str, object]:
+    """The fields every outcome of a request carries."""
+    return {
+        "correlation_id": request.correlation_id,
+        "case_id": request.case_id,
+        "appointment_id": request.appointment_id,
+        "idempotency_key": request.idempotency_key,
+        "purpose": request.purpose,
+    }

@@ -57,24 +57,25 @@ class NotificationRequested(Event):
     safeguarding: bool = False
 
 
-class NotificationSent(Event):
-    event_type: Literal["notification.sent"] = "notification.sent"
+class NotificationOutcome(Event):
+    """What became of one requested message: which request, about what."""
+
     case_id: Id
     appointment_id: str | None = None
     idempotency_key: IdempotencyKey
     purpose: Purpose
+
+
+class NotificationSent(NotificationOutcome):
+    event_type: Literal["notification.sent"] = "notification.sent"
     channel: NotificationChannel
     provider_ref: str
 
 
-class NotificationDelivered(Event):
+class NotificationDelivered(NotificationOutcome):
     """The provider reports the message reached the tenant's phone (SMS)."""
 
     event_type: Literal["notification.delivered"] = "notification.delivered"
-    case_id: Id
-    appointment_id: str | None = None
-    idempotency_key: IdempotencyKey
-    purpose: Purpose
     channel: NotificationChannel
     provider_ref: str
 
@@ -94,11 +95,7 @@ class ReplyReceived(Event):
     received_at: AwareDatetime
 
 
-class NotificationFailed(Event):
+class NotificationFailed(NotificationOutcome):
     event_type: Literal["notification.failed"] = "notification.failed"
-    case_id: Id
-    appointment_id: str | None = None
-    idempotency_key: IdempotencyKey
-    purpose: Purpose
     reason: str
     retryable: bool
