@@ -10,6 +10,10 @@ from shared.events.appointments import (
     AppointmentCancelled,
     AppointmentCompleted,
     AppointmentNoAccess,
+    AppointmentRescheduled,
+    ContractorArrived,
+    ContractorEnRoute,
+    ContractorMissed,
     WorksOrderCancelled,
     WorksOrderRaised,
 )
@@ -59,6 +63,10 @@ AnyEvent = Annotated[
     | AppointmentCancelled
     | AppointmentNoAccess
     | AppointmentCompleted
+    | AppointmentRescheduled
+    | ContractorEnRoute
+    | ContractorArrived
+    | ContractorMissed
     | WorksOrderRaised
     | WorksOrderCancelled
     | CertificateRecorded

@@ -68,3 +68,49 @@ class WorksOrderCancelled(Event):
     reference: Reference
     works_order_id: Id
     cancelled_at: AwareDatetime
+
+
+class AppointmentRescheduled(Event):
+    """The appointment moved to another slot: reminders planned for the old time are void."""
+
+    event_type: Literal["appointment.rescheduled"] = "appointment.rescheduled"
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
+    kind: AppointmentKind
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    rescheduled_at: AwareDatetime
+
+
+class ContractorEnRoute(Event):
+    """The contractor pressed "on the way": the tenant is texted at once."""
+
+    event_type: Literal["appointment.contractor_en_route"] = "appointment.contractor_en_route"
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
+    kind: AppointmentKind
+    starts_at: AwareDatetime
+    contractor_name: str
+    at: AwareDatetime
+
+
+class ContractorArrived(Event):
+    event_type: Literal["appointment.contractor_arrived"] = "appointment.contractor_arrived"
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
+    kind: AppointmentKind
+    at: AwareDatetime
+
+
+class ContractorMissed(Event):
+    """The contractor did not attend: the slot ended with no arrival, or staff said so."""
+
+    event_type: Literal["appointment.contractor_missed"] = "appointment.contractor_missed"
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
+    kind: AppointmentKind
+    missed_at: AwareDatetime

@@ -12,6 +12,10 @@ from shared.events.appointments import (
     AppointmentCompleted,
     AppointmentKind,
     AppointmentNoAccess,
+    AppointmentRescheduled,
+    ContractorArrived,
+    ContractorEnRoute,
+    ContractorMissed,
     WorksOrderCancelled,
     WorksOrderRaised,
 )
@@ -171,6 +175,24 @@ ONE_OF_EACH: list[Event] = [
     AppointmentCompleted(
         appointment_id="A1", kind=AppointmentKind.REPAIR, completed_at=RECEIVED, **CASE
     ),
+    AppointmentRescheduled(
+        appointment_id="A1",
+        kind=AppointmentKind.REPAIR,
+        starts_at=RECEIVED,
+        ends_at=RECEIVED,
+        rescheduled_at=RECEIVED,
+        **CASE,
+    ),
+    ContractorEnRoute(
+        appointment_id="A1",
+        kind=AppointmentKind.REPAIR,
+        starts_at=RECEIVED,
+        contractor_name="Acme Plumbing",
+        at=RECEIVED,
+        **CASE,
+    ),
+    ContractorArrived(appointment_id="A1", kind=AppointmentKind.REPAIR, at=RECEIVED, **CASE),
+    ContractorMissed(appointment_id="A1", kind=AppointmentKind.REPAIR, missed_at=RECEIVED, **CASE),
     WorksOrderRaised(works_order_id="W1", raised_at=RECEIVED, **CASE),
     WorksOrderCancelled(works_order_id="W1", cancelled_at=RECEIVED, **CASE),
     CertificateRecorded(
