@@ -1,11 +1,12 @@
 """Events about cases, on doorstep.cases, keyed by case id."""
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared.events.envelope import AwareDatetime, Event, Id, Reference
+from shared.events.notifications import Recipient
 
 
 class Channel(StrEnum):
@@ -65,6 +66,12 @@ class CaseOpened(Event):
     flags: tuple[Flag, ...] = ()
     reasons: tuple[Reason, ...] = ()
     received_at: AwareDatetime
+    # Where known: the home and tenancy it is about, how to reach the tenant (personal
+    # data: in events, never in logs) and what they said, for the works order.
+    property_id: Id | None = None
+    tenancy_id: Id | None = None
+    contact: Recipient | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
 class CaseReplied(Event):
