@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from shared.service import Runtime, build_runtime
-from services.scheduler.adapters.tables import metadata
+from services.scheduler.adapters.all_tables import metadata
 from services.scheduler.settings import SchedulerSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -32,7 +32,13 @@ from shared.events.cases import (
     HazardMadeSafe,
     WorksStarted,
 )
-from shared.events.compliance import CertificateRecorded
+from shared.events.compliance import (
+    CertificateRecorded,
+    GasCheckEscalated,
+    GasCheckOffered,
+    SafetyCheckDue,
+    SafetyCheckOverdue,
+)
 from shared.events.envelope import Event, stable_event_id, utcnow
 from shared.events.feedback import SurveyAnswered, WorksInspected
 from shared.events.finance import RentCreditDue
@@ -70,6 +76,10 @@ AnyEvent = Annotated[
     | WorksOrderRaised
     | WorksOrderCancelled
     | CertificateRecorded
+    | GasCheckOffered
+    | GasCheckEscalated
+    | SafetyCheckDue
+    | SafetyCheckOverdue
     | RentCreditDue
     | SurveyAnswered
     | WorksInspected
