@@ -102,7 +102,7 @@ async def _act(
         await runtime.outbox.add(session, Topic.NOTIFICATIONS_REQUESTED, *plan.notifications)
     counts.offered += plan.first_offers
     counts.chased += len(plan.chased)
-    counts.escalated += len(plan.escalated)
+    counts.escalated += plan.escalations
 
 
 class StaleProgress(RuntimeError):
@@ -119,6 +119,7 @@ class _Plan:
         self.chased: list[dict[str, object]] = []
         self.escalated: list[dict[str, object]] = []
         self.first_offers = 0
+        self.escalations = 0
         self.compliance: list[Event] = []
         self.notifications: list[Event] = []
 
@@ -142,12 +143,14 @@ class _Plan:
         self.notifications.append(_offer_notification(row, case_id, attempt, recipient, (starts, ends), rules))
 
     def _progress(self, row: Row, case_id: str, attempt: int) -> None:
-        values = {"case_id": case_id, "attempts": attempt, "last_attempt_on": self.today}
         if attempt == 1:
             self.first_offers += 1
-            self.new.append({**values, "subject_id": row.subject_id, "kind": GAS, "due_on": row.due_on, "raised_on": self.today})
+            self.new.append(
+                {"case_id": case_id, "subject_id": row.subject_id, "kind": GAS, "due_on": row.due_on,
+                 "attempts": 1, "last_attempt_on": self.today, "raised_on": self.today}
+            )
         else:
-            self.chased.append({**values, "was": row.attempts})
+            self.chased.append({"b_case": case_id, "b_was": row.attempts, "b_attempts": attempt, "b_on": self.today})
 
     def escalate(self, row: Row, reason: EscalationReason) -> None:
         case_id = check_case_id(GAS, row.subject_id, row.due_on)
@@ -155,7 +158,8 @@ class _Plan:
         if attempts == 0:
             self.new.append({"case_id": case_id, "subject_id": row.subject_id, "kind": GAS, "due_on": row.due_on, "attempts": 0, "raised_on": self.today, "escalated_on": self.today})
         else:
-            self.escalated.append({"case_id": case_id, "escalated_on": self.today})
+            self.escalated.append({"b_case": case_id, "b_on": self.today})
+        self.escalations += 1
         self.compliance.append(
             GasCheckEscalated(
                 event_id=stable_event_id("gas_check_escalated", case_id),
@@ -176,16 +180,16 @@ class _Plan:
         if self.chased:
             moved = await session.execute(
                 update(check_progress)
-                .where(p.case_id == bindparam("case_id"), p.attempts == bindparam("was"))
-                .values(attempts=bindparam("attempts"), last_attempt_on=bindparam("last_attempt_on")),
+                .where(p.case_id == bindparam("b_case"), p.attempts == bindparam("b_was"))
+                .values(attempts=bindparam("b_attempts"), last_attempt_on=bindparam("b_on")),
                 self.chased,
             )
             _all_moved(moved.rowcount, len(self.chased))
         if self.escalated:
             moved = await session.execute(
                 update(check_progress)
-                .where(p.case_id == bindparam("case_id"), p.escalated_on.is_(None))
-                .values(escalated_on=bindparam("escalated_on")),
+                .where(p.case_id == bindparam("b_case"), p.escalated_on.is_(None))
+                .values(escalated_on=bindparam("b_on")),
                 self.escalated,
             )
             _all_moved(moved.rowcount, len(self.escalated))

@@ -37,11 +37,12 @@ async def sweep_notices(
             p = check_progress.c
             await session.execute(
                 update(check_progress)
-                .where(p.case_id == bindparam("case"), p.escalated_on.is_(None))
-                .values(escalated_on=bindparam("on")),
+                .where(p.case_id == bindparam("b_case"), p.escalated_on.is_(None))
+                .values(escalated_on=bindparam("b_on")),
                 overdue,
             )
-        await runtime.outbox.add(session, Topic.COMPLIANCE, *events)
+        if events:
+            await runtime.outbox.add(session, Topic.COMPLIANCE, *events)
     runtime.outbox.wake()
     return {
         "looked_at": len(rows),
@@ -74,7 +75,7 @@ def _plan(
                 }
             )
         elif late:
-            overdue.append({"case": case_id, "on": today})
+            overdue.append({"b_case": case_id, "b_on": today})
         event_type = SafetyCheckOverdue if late else SafetyCheckDue
         events.append(
             event_type(
