@@ -16,6 +16,7 @@ from shared.events.appointments import (
     ContractorMissed,
     WorksOrderCancelled,
     WorksOrderRaised,
+    WorksInspectionRequested,
 )
 from shared.events.cases import (
     CallbackMade,
@@ -69,6 +70,7 @@ AnyEvent = Annotated[
     | ContractorMissed
     | WorksOrderRaised
     | WorksOrderCancelled
+    | WorksInspectionRequested
     | CertificateRecorded
     | RentCreditDue
     | SurveyAnswered
