@@ -1,6 +1,6 @@
 from datetime import time
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -11,6 +11,12 @@ class SchedulerSettings(ServiceSettings):
 
     service_name: str = "scheduler"
     http_port: int = 8082
+    # Bearer tokens for the staff booking API, comma-separated. Empty: the staff API refuses all.
+    staff_tokens: SecretStr = SecretStr("")
+    # The London wall-clock time on the previous working day when reminders are due.
+    reminder_time: time = time(18, 0)
+    # The share of completed jobs sampled for post-inspection (002: at least 5%).
+    inspection_share: float = Field(default=0.05, ge=0.05, le=1.0)
 
     # -- timed jobs -----------------------------------------------------------------
     timed_jobs: bool = True
@@ -18,8 +24,6 @@ class SchedulerSettings(ServiceSettings):
     # gone unrenewed for `leader_lease_seconds`.
     leader_lease_seconds: float = Field(default=30, gt=0)
     leader_renew_seconds: float = Field(default=10, gt=0)
-    # Reminders go on the previous working day at this hour, London time.
-    reminder_hour: int = Field(default=10, ge=0, le=23)
     reminder_check_seconds: float = Field(default=60, gt=0)
     # A slot that ended this long ago with no arrival is a missed appointment.
     missed_check_seconds: float = Field(default=300, gt=0)
@@ -37,3 +41,6 @@ class SchedulerSettings(ServiceSettings):
     gas_booking_link: str = "https://www.hexagon.org.uk/gas-check"
     electrical_notice_months: int = Field(default=3, ge=0)
     fire_risk_notice_months: int = Field(default=1, ge=0)
+
+    def staff_token_set(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.staff_tokens.get_secret_value().split(",") if t.strip())

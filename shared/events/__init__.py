@@ -16,6 +16,7 @@ from shared.events.appointments import (
     ContractorMissed,
     WorksOrderCancelled,
     WorksOrderRaised,
+    WorksInspectionRequested,
 )
 from shared.events.cases import (
     CallbackMade,
@@ -75,6 +76,7 @@ AnyEvent = Annotated[
     | ContractorMissed
     | WorksOrderRaised
     | WorksOrderCancelled
+    | WorksInspectionRequested
     | CertificateRecorded
     | GasCheckOffered
     | GasCheckEscalated

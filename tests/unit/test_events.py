@@ -16,6 +16,7 @@ from shared.events.appointments import (
     ContractorArrived,
     ContractorEnRoute,
     ContractorMissed,
+    WorksInspectionRequested,
     WorksOrderCancelled,
     WorksOrderRaised,
 )
@@ -203,6 +204,7 @@ ONE_OF_EACH: list[Event] = [
     ContractorMissed(appointment_id="A1", kind=AppointmentKind.REPAIR, missed_at=RECEIVED, **CASE),
     WorksOrderRaised(works_order_id="W1", raised_at=RECEIVED, **CASE),
     WorksOrderCancelled(works_order_id="W1", cancelled_at=RECEIVED, **CASE),
+    WorksInspectionRequested(appointment_id="A1", high_value_or_complex=False, requested_at=RECEIVED, **CASE),
     CertificateRecorded(
         correlation_id="P1",
         property_id="P1",

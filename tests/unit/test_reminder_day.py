@@ -1,14 +1,22 @@
-"""The reminder goes on the previous working day at the set hour, London time."""
+"""The reminder goes on the previous working day at the set time, London time
+(services/scheduler/domain/reminders.py, which booking uses to set `remind_at`)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from services.scheduler.domain.reminders import long_date, reminder_due, time_range
+from shared.calendar import default_calendar
+from services.scheduler.domain.reminders import remind_at
+
+TEN = time(10, 0)
 
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
+
+
+def due(starts_at: datetime, at: time = TEN) -> datetime | None:
+    return remind_at(starts_at, starts_at - timedelta(days=20), default_calendar, at)
 
 
 @pytest.mark.parametrize(
@@ -23,19 +31,18 @@ def utc(*parts: int) -> datetime:
     ],
 )
 def test_the_reminder_is_due_on_the_previous_working_day(starts_at: datetime, reminded_at: datetime, why: str):
-    assert reminder_due(starts_at, hour=10) == reminded_at, why
+    assert due(starts_at) == reminded_at, why
 
 
-def test_the_hour_is_configurable_and_counted_on_the_london_clock():
-    assert reminder_due(utc(2026, 7, 15, 7), hour=18) == utc(2026, 7, 14, 17)
+def test_the_time_is_configurable_and_counted_on_the_london_clock():
+    assert due(utc(2026, 7, 15, 7), time(18, 0)) == utc(2026, 7, 14, 17)
 
 
 def test_an_early_morning_appointment_counts_by_its_london_date():
     # 00:30 London on Tuesday 14 July is 23:30 UTC on Monday: the reminder is Monday's.
-    assert reminder_due(utc(2026, 7, 13, 23, 30), hour=10) == utc(2026, 7, 13, 9)
+    assert due(utc(2026, 7, 13, 23, 30)) == utc(2026, 7, 13, 9)
 
 
-def test_a_date_and_a_slot_read_as_the_tenant_expects():
-    assert long_date(utc(2026, 7, 14, 7)) == "Tuesday 14 July 2026"
-    assert time_range(utc(2026, 7, 14, 7), utc(2026, 7, 14, 11)) == "8am to 12pm"
-    assert time_range(utc(2026, 1, 14, 12, 30), utc(2026, 1, 14, 17)) == "12:30pm to 5pm"
+def test_no_reminder_is_planned_when_its_time_has_passed_at_booking():
+    starts = utc(2026, 3, 4, 9)
+    assert remind_at(starts, utc(2026, 3, 3, 12), default_calendar, TEN) is None

@@ -12,6 +12,7 @@ from sqlalchemy import Row, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.calendar import add_months
+from shared.calendar import default_calendar as calendar
 from shared.compliance import GAS_WINDOW_MONTHS
 from shared.events import Event, stable_event_id, utcnow
 from shared.events.compliance import CertificateKind, EscalationReason, GasCheckEscalated, GasCheckOffered
@@ -28,7 +29,7 @@ from services.scheduler.compliance.programme import (
     proposed_visit,
 )
 from services.scheduler.compliance.tables import check_progress
-from services.scheduler.domain.reminders import long_date, time_range
+from services.scheduler.domain.wording import spoken_date, spoken_window
 
 GAS = CertificateKind.GAS_SAFETY
 CHUNK = 1000
@@ -220,7 +221,7 @@ def _offer_notification(
         "link": f"{rules.booking_link}/{case_id}",
     }
     if first:
-        personalisation |= {"appointment_date": long_date(slot[0]), "appointment_time": time_range(*slot)}
+        personalisation |= {"appointment_date": spoken_date(slot[0], calendar), "appointment_time": spoken_window(*slot, calendar)}
     return NotificationRequested(
         event_id=stable_event_id("gas_check_notification", case_id, str(attempt)),
         correlation_id=case_id,

@@ -9,14 +9,16 @@ from datetime import datetime
 from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.calendar import default_calendar as calendar
 from shared.events import stable_event_id, utcnow
 from shared.events.notifications import NotificationRequested, Purpose, Recipient
 from shared.service import Runtime
 from shared.topics import Topic
 from services.scheduler.adapters.tables import appointments, bookings_to_make, contractors, tenancies
-from services.scheduler.domain.reminders import long_date, time_range
+from services.scheduler.domain.appointments import AppointmentStatus
+from services.scheduler.domain.wording import spoken_date, spoken_window
 
-BOOKED = "booked"
+BOOKED = str(AppointmentStatus.BOOKED)
 BATCH = 500
 
 
@@ -32,6 +34,7 @@ def _due(now: datetime) -> Select:
             contractors.c.name.label("contractor_name"),
             func.coalesce(tenancies.c.mobile, bookings_to_make.c.contact_phone).label("phone"),
             func.coalesce(tenancies.c.email, bookings_to_make.c.contact_email).label("email"),
+            bookings_to_make.c.safeguarding,
         )
         .select_from(
             appointments.outerjoin(contractors, contractors.c.id == a.contractor_id)
@@ -81,8 +84,8 @@ def reminder(row: Row) -> NotificationRequested:
     key = f"reminder:{row.id}:{row.starts_at.isoformat()}"
     personalisation = {
         "reference": row.reference,
-        "appointment_date": long_date(row.starts_at),
-        "appointment_time": time_range(row.starts_at, row.ends_at),
+        "appointment_date": spoken_date(row.starts_at, calendar),
+        "appointment_time": spoken_window(row.starts_at, row.ends_at, calendar),
     }
     if row.contractor_name:
         personalisation["contractor_name"] = row.contractor_name
@@ -97,4 +100,5 @@ def reminder(row: Row) -> NotificationRequested:
         template=str(Purpose.APPOINTMENT_REMINDER),
         recipient=Recipient(email=row.email, phone=row.phone),
         personalisation=personalisation,
+        safeguarding=bool(row.safeguarding),
     )
