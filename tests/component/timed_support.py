@@ -27,8 +27,10 @@ def sqlite_url(tmp_path: Path, name: str = "scheduler") -> str:
     return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
 
 
-async def add_homes(runtime: Runtime, count: int, *, gas: bool = True, tenant: bool = True, block: str | None = None) -> list[str]:
-    ids = [f"P{n:06d}" for n in range(count)]
+async def add_homes(
+    runtime: Runtime, count: int, *, gas: bool = True, tenant: bool = True, block: str | None = None, prefix: str = "P"
+) -> list[str]:
+    ids = [f"{prefix}{n:06d}" for n in range(count)]
     async with runtime.sessions.begin() as session:
         if block:
             await session.execute(insert(blocks).values(id=block, name="Block"))
