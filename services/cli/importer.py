@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 
+CERTIFICATES = "certificates"
+
+
 def add_arguments(commands) -> None:  # type: ignore[no-untyped-def]
-    command = commands.add_parser("import", help="load properties, tenancies or contractors from a CSV file")
-    command.add_argument("kind", help="what the file holds: properties, tenancies, contractors")
+    command = commands.add_parser("import", help="load properties, tenancies, contractors or certificates from a CSV file")
+    command.add_argument("kind", help="what the file holds: properties, tenancies, contractors, certificates")
     command.add_argument("file", type=Path)
 
 
@@ -18,8 +21,10 @@ def main(kind: str, file: Path) -> int:
     from services.scheduler.importing import KINDS
     from services.scheduler.settings import SchedulerSettings
 
+    if kind == CERTIFICATES:
+        return _certificates(file)
     if kind not in KINDS:
-        print(f"doorstep import: unknown kind '{kind}'; expected one of {', '.join(sorted(KINDS))}", file=sys.stderr)
+        print(f"doorstep import: unknown kind '{kind}'; expected one of {', '.join(sorted({*KINDS, CERTIFICATES}))}", file=sys.stderr)
         return 2
     if not file.is_file():
         print(f"doorstep import: no such file: {file}", file=sys.stderr)
@@ -41,3 +46,22 @@ async def _run(database_url: str, kind: str, file: Path):  # type: ignore[no-unt
             return await import_rows(session, kind, read_csv(file))
     finally:
         await engine.dispose()
+
+
+def _certificates(file: Path) -> int:
+    """Gas and electrical certificates per home, fire risk assessments per block."""
+    from shared.calendar import local_date
+    from shared.events import utcnow
+    from services.scheduler.compliance.certificate_rows import BadFile
+    from services.scheduler.compliance.importing import import_file
+
+    if not file.is_file():
+        print(f"doorstep import: no such file: {file}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(import_file(file, local_date(utcnow())))
+    except BadFile as problem:
+        print(f"doorstep import: {file.name}: {problem}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 1 if report.rejected else 0

@@ -51,7 +51,7 @@ async def test_a_block_is_assessed_by_its_review_date(runtime: Runtime):
     assert (task.property_id, task.kind, task.due_on) == ("B1", FIRE, date(2026, 12, 20))
 
 
-async def test_a_csv_import_records_good_rows_and_reports_the_bad_by_line(runtime: Runtime, tmp_path: Path):
+async def test_a_csv_import_records_good_rows_and_reports_the_bad_by_row(runtime: Runtime, tmp_path: Path):
     [home] = await add_homes(runtime, 1, block="B1")
     csv = tmp_path / "certificates.csv"
     csv.write_text(
@@ -65,8 +65,8 @@ async def test_a_csv_import_records_good_rows_and_reports_the_bad_by_line(runtim
     report = await import_certificates(runtime, csv, TODAY)
     assert (report.recorded, report.already_known) == (2, 1)
     assert [str(r) for r in report.rejected] == [
-        "line 3: property_id: no such property",
-        "line 5: checked_on: not a date (YYYY-MM-DD)",
+        "row 3: property_id: no such property",
+        "row 5: checked_on: not a date (YYYY-MM-DD)",
     ]
     recorded = await outbox_events(runtime, "compliance.certificate_recorded")
     assert {(r.property_id, r.kind) for r in recorded} == {(home, CertificateKind.GAS_SAFETY), ("B1", FIRE)}

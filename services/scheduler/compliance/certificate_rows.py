@@ -4,7 +4,7 @@ Columns: `kind` (gas_safety, electrical_installation, fire_risk_assessment),
 `property_id` (gas and electrical) or `block_id` (fire risk assessments), `checked_on`
 (YYYY-MM-DD), and optionally `review_on` (fire risk assessments: the assessor's review
 date) and `certificate` (the certificate's own number). A bad row is reported with its
-line and what is wrong with it, and the good rows still go in."""
+row number (the line in the file) and what is wrong with it, and the good rows still go in."""
 
 import csv
 from collections.abc import Iterable
@@ -24,7 +24,7 @@ class Rejected:
     reasons: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"line {self.line}: {'; '.join(self.reasons)}"
+        return f"row {self.line}: {'; '.join(self.reasons)}"
 
 
 class BadFile(ValueError):

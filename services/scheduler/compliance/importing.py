@@ -1,5 +1,6 @@
-"""`doorstep import certificates FILE`: every good row recorded (with its event), every
-bad one reported by line, the whole file's outcome summed up."""
+"""`doorstep import certificates FILE`: every good row recorded (with its event, left in
+the outbox for the running service to relay), every bad one reported by row, the whole
+file's outcome summed up."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,8 +23,9 @@ class ImportReport:
     already_known: int = 0
     rejected: list[Rejected] = field(default_factory=list)
 
-    def summary(self) -> str:
-        return f"{self.recorded} recorded, {self.already_known} already on record, {len(self.rejected)} rejected"
+    def lines(self) -> list[str]:
+        head = f"certificates: {self.recorded} recorded, {self.already_known} already on record, {len(self.rejected)} rejected"
+        return [head, *(f"  {rejected}" for rejected in self.rejected)]
 
 
 async def import_certificates(runtime: Runtime, path: Path, today: date) -> ImportReport:
@@ -63,3 +65,17 @@ def _column(kind: CertificateKind) -> str:
 
 def _exists(certificate: Certificate, known: dict[str, set[str]]) -> bool:
     return certificate.subject_id in known[_what(certificate.kind)]
+
+
+async def import_file(path: Path, today: date) -> ImportReport:
+    """The CLI's way in: the scheduler's own database, migrated first."""
+    from shared.db import migrate
+    from services.scheduler.bootstrap import bootstrap
+    from services.scheduler.settings import SchedulerSettings
+
+    runtime = bootstrap(SchedulerSettings(timed_jobs=False))
+    await migrate(runtime.migrations, runtime.settings.database())
+    try:
+        return await import_certificates(runtime, path, today)
+    finally:
+        await runtime.engine.dispose()
