@@ -11,7 +11,8 @@ from shared.events import utcnow
 from shared.events.compliance import CertificateKind, EscalationReason
 from shared.events.notifications import Purpose
 from shared.service import Runtime
-from services.scheduler.adapters.tables import appointments
+from services.scheduler import booking
+from services.scheduler.adapters.tables import appointments, contractors
 from services.scheduler.compliance.gas_sweep import GasRules, sweep_gas
 from services.scheduler.compliance.programme import check_case_id
 from services.scheduler.compliance.recording import Certificate, record_certificate
@@ -126,3 +127,20 @@ async def test_a_new_certificate_ends_the_offers_and_keeps_or_resets_the_due_dat
     recorded = await outbox_events(runtime, "compliance.certificate_recorded")
     assert len(recorded) == 4 and {r.key() for r in recorded} == {kept.encode(), reset.encode()}
     assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=30))).as_dict() == {"looked_at": 0, "offered": 0, "chased": 0, "escalated": 0}
+
+
+async def test_an_offered_check_is_booked_like_any_visit_and_then_waits(runtime: Runtime):
+    [home] = await add_homes(runtime, 1)
+    await certify(runtime, home, date(2025, 9, 1))
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            update(contractors).where(contractors.c.id == "C1").values(trades=["heating"], working_days=[1, 2, 3, 4, 5, 6])
+        )
+    await sweep_gas(runtime, RULES, TODAY)
+    case_id = check_case_id(GAS, home, date(2026, 9, 1))
+    async with runtime.sessions.begin() as session:
+        offers = await booking.make_offers(session, case_id, utcnow())
+    assert offers, "the check found no offers among the bookings to make"
+    booked = await booking.accept_offer(runtime, case_id, 1)
+    assert booked.appointment.kind == "gas_check" and booked.appointment.case_id == case_id
+    assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=20))).chased == 0

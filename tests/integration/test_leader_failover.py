@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest

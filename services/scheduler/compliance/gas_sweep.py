@@ -12,26 +12,24 @@ from sqlalchemy import Row, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.calendar import add_months
-from shared.calendar import default_calendar as calendar
 from shared.compliance import GAS_WINDOW_MONTHS
 from shared.events import Event, stable_event_id, utcnow
-from shared.events.compliance import CertificateKind, EscalationReason, GasCheckEscalated, GasCheckOffered
-from shared.events.notifications import NotificationRequested, Purpose, Recipient
+from shared.events.compliance import EscalationReason, GasCheckEscalated, GasCheckOffered
+from shared.events.notifications import Recipient
 from shared.service import Runtime
 from shared.topics import Topic
+from services.scheduler.adapters.tables import bookings_to_make
 from services.scheduler.compliance import store
+from services.scheduler.compliance.gas_messages import GAS, booking_to_make, offer_notification
 from services.scheduler.compliance.programme import (
     GasProgress,
     GasStep,
     check_case_id,
-    check_reference,
     gas_step,
     proposed_visit,
 )
 from services.scheduler.compliance.tables import check_progress
-from services.scheduler.domain.wording import spoken_date, spoken_window
 
-GAS = CertificateKind.GAS_SAFETY
 CHUNK = 1000
 
 
@@ -96,7 +94,7 @@ async def _act(
         elif contact is None:
             plan.escalate(row, EscalationReason.NO_CONTACT)
         else:
-            plan.offer(row, Recipient(email=contact.email, phone=contact.mobile), rules)
+            plan.offer(row, contact, rules)
     await plan.write(session)
     await runtime.outbox.add(session, Topic.COMPLIANCE, *plan.compliance)
     if plan.notifications:
@@ -121,14 +119,18 @@ class _Plan:
         self.escalated: list[dict[str, object]] = []
         self.first_offers = 0
         self.escalations = 0
+        self.bookings: list[dict[str, object]] = []
         self.compliance: list[Event] = []
         self.notifications: list[Event] = []
 
-    def offer(self, row: Row, recipient: Recipient, rules: GasRules) -> None:
+    def offer(self, row: Row, contact: Row, rules: GasRules) -> None:
         attempt = (row.attempts or 0) + 1
         case_id = check_case_id(GAS, row.subject_id, row.due_on)
         starts, ends = proposed_visit(self.today, rules.lead_working_days)
+        recipient = Recipient(email=contact.email, phone=contact.mobile)
         self._progress(row, case_id, attempt)
+        if attempt == 1:
+            self.bookings.append(booking_to_make(row, case_id, contact, self.now))
         self.compliance.append(
             GasCheckOffered(
                 event_id=stable_event_id("gas_check_offered", case_id, str(attempt)),
@@ -141,7 +143,7 @@ class _Plan:
                 offered_at=self.now,
             )
         )
-        self.notifications.append(_offer_notification(row, case_id, attempt, recipient, (starts, ends), rules))
+        self.notifications.append(offer_notification(row, case_id, attempt, recipient, (starts, ends), rules.booking_link))
 
     def _progress(self, row: Row, case_id: str, attempt: int) -> None:
         if attempt == 1:
@@ -177,6 +179,8 @@ class _Plan:
     async def write(self, session: AsyncSession) -> None:
         if self.new:
             await session.execute(insert(check_progress), [_full_row(r) for r in self.new])
+        if self.bookings:
+            await session.execute(insert(bookings_to_make), self.bookings)
         p = check_progress.c
         if self.chased:
             moved = await session.execute(
@@ -203,39 +207,6 @@ def _full_row(values: dict[str, object]) -> dict[str, object]:
 def _all_moved(rowcount: int, expected: int) -> None:
     if rowcount not in (expected, -1):
         raise StaleProgress(f"{expected - rowcount} of {expected} checks moved on meanwhile")
-
-
-def _offer_notification(
-    row: Row,
-    case_id: str,
-    attempt: int,
-    recipient: Recipient,
-    slot: tuple[datetime, datetime],
-    rules: GasRules,
-) -> NotificationRequested:
-    first = attempt == 1
-    purpose = Purpose.GAS_CHECK_OFFER if first else Purpose.GAS_CHECK_CHASER
-    personalisation = {
-        "reference": check_reference(GAS, row.subject_id, row.due_on),
-        "certificate_expires": _day(row.due_on),
-        "link": f"{rules.booking_link}/{case_id}",
-    }
-    if first:
-        personalisation |= {"appointment_date": spoken_date(slot[0], calendar), "appointment_time": spoken_window(*slot, calendar)}
-    return NotificationRequested(
-        event_id=stable_event_id("gas_check_notification", case_id, str(attempt)),
-        correlation_id=case_id,
-        case_id=case_id,
-        idempotency_key=f"{case_id}:offer:{attempt}",
-        purpose=purpose,
-        template=str(purpose),
-        recipient=recipient,
-        personalisation=personalisation,
-    )
-
-
-def _day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _chunks(items: Sequence[tuple[Row, GasStep]], size: int) -> Iterator[Sequence[tuple[Row, GasStep]]]:

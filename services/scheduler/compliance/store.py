@@ -122,7 +122,7 @@ async def notice_candidates(
 async def contacts(session: AsyncSession, property_ids: Iterable[str]) -> dict[str, Row]:
     """Each home's current tenancy: how to reach the tenant (personal data, never logged)."""
     rows = await session.execute(
-        select(tenancies.c.property_id, tenancies.c.mobile, tenancies.c.email)
+        select(tenancies.c.property_id, tenancies.c.id, tenancies.c.mobile, tenancies.c.email)
         .where(tenancies.c.property_id.in_(list(property_ids)), tenancies.c.active)
         .order_by(tenancies.c.property_id, tenancies.c.id)
     )
