@@ -5,13 +5,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from faststream.specification import AsyncAPI
 
 from shared.events.compliance import CertificateKind
 from shared.service import Runtime
+from services.scheduler.app import create_app
+from services.scheduler.bootstrap import bootstrap
 from services.scheduler.compliance.importing import import_certificates
 from services.scheduler.compliance.notice_sweep import sweep_notices
 from services.scheduler.compliance.programme import check_case_id
 from services.scheduler.compliance.recording import Certificate, record_certificate
+from services.scheduler.settings import SchedulerSettings
 from tests.component.timed_support import add_homes, outbox_events, scheduler_runtime, sqlite_url
 
 ELECTRICAL = CertificateKind.ELECTRICAL_INSTALLATION
@@ -72,3 +76,12 @@ async def test_a_csv_import_records_good_rows_and_reports_the_bad_by_row(runtime
     assert {(r.property_id, r.kind) for r in recorded} == {(home, CertificateKind.GAS_SAFETY), ("B1", FIRE)}
     again = await import_certificates(runtime, csv, TODAY)
     assert (again.recorded, again.already_known) == (0, 3)
+
+
+def test_the_asyncapi_document_names_the_programme_events(tmp_path: Path):
+    runtime = bootstrap(SchedulerSettings(database_url=sqlite_url(tmp_path), timed_jobs=False))
+    create_app(runtime)
+    document = AsyncAPI(runtime.broker, title="scheduler").to_specification().to_json()
+    assert "doorstep.compliance:publish" in document
+    for event in ("CertificateRecorded", "GasCheckOffered", "GasCheckEscalated", "SafetyCheckDue", "SafetyCheckOverdue"):
+        assert event in document, event

@@ -5,13 +5,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from shared.events import utcnow
 from shared.events.notifications import Purpose
 from shared.service import Runtime
 from shared.topics import Topic
-from services.scheduler.adapters.tables import appointments, outbox
+from services.scheduler.adapters.tables import appointments, bookings_to_make, outbox
 from services.scheduler.timed.reminders import send_due_reminders
 from tests.component.timed_support import add_appointment, add_contractor, add_homes, outbox_events, scheduler_runtime, sqlite_url
 
@@ -71,3 +71,16 @@ async def test_a_moved_appointment_is_reminded_again_for_its_new_time(runtime: R
     assert await send_due_reminders(runtime) == 1
     keys = [e.idempotency_key for e in await outbox_events(runtime, "notification.requested")]
     assert keys == [f"reminder:A1:{first.isoformat()}", f"reminder:A1:{moved.isoformat()}"]
+
+
+async def test_a_safeguarding_case_is_reminded_with_the_neutral_message_only(runtime: Runtime):
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            insert(bookings_to_make).values(
+                case_id="case-A1", reference="HX-A1", priority="routine", received_at=utcnow(), status="booked", safeguarding=True
+            )
+        )
+    await add_appointment(runtime, "A1", utcnow() + timedelta(hours=20), remind_at=utcnow() - timedelta(minutes=1))
+    await send_due_reminders(runtime)
+    [request] = await outbox_events(runtime, "notification.requested")
+    assert request.safeguarding is True

@@ -128,7 +128,15 @@ async def failover(kafka_bootstrap: str, database: str, tmp_path: Path) -> None:
     assert sorted(reminders) == [early, late]
     offers = [e for e in ours if e["event_type"] == "compliance.gas_check_offered"]
     assert len(offers) == 1 and offers[0]["attempt"] == 1, "the gas check was offered more than once"
+    gas_requests = [
+        e for e in reader_events(reader.seen, Topic.NOTIFICATIONS_REQUESTED) if e.get("case_id") == offers[0]["case_id"]
+    ]
+    assert [e["purpose"] for e in gas_requests] == ["gas_check_offer"]
     assert any(e["event_type"] == "compliance.certificate_recorded" for e in ours)
+
+
+def reader_events(seen: list, topic: Topic) -> list[dict]:  # type: ignore[type-arg]
+    return [s.json() for s in seen if s.topic == str(topic)]
 
 
 async def _held_by(runtime: Runtime, pid: int) -> bool:

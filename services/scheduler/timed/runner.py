@@ -4,7 +4,12 @@ Every replica tries to claim the lease every `renew` seconds. The one that holds
 starts (or resumes) its APScheduler; one that loses it pauses its scheduler. Jobs live
 in the database, so a replica taking over finds them with their next run times, and a
 run that was due while nobody led is run once on takeover (coalesced, within its grace
-time)."""
+time).
+
+The scheduler is APScheduler's BackgroundScheduler, not the asyncio one: the job store
+is synchronous, and on SQLite a synchronous write made on the event loop while one of
+the service's own transactions holds the write lock would wait for a transaction that
+cannot finish until the loop is free again. In its own threads it simply waits its turn."""
 
 import asyncio
 import logging
@@ -13,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.job import Job as StoredJob
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_STOPPED
 from apscheduler.triggers.base import BaseTrigger
 
@@ -23,7 +29,8 @@ from services.scheduler.timed.lease import LeaderLease
 
 log = logging.getLogger(__name__)
 
-RUN = "services.scheduler.timed.registry:run"
+RUN = "services.scheduler.timed.registry:run_from_thread"
+WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class TimedJobs:
     jobs: list[TimedJob]
     renew_seconds: float
     make_store: Callable[[], Any]
-    scheduler: AsyncIOScheduler | None = None
+    scheduler: BackgroundScheduler | None = None
     leading: bool = False
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -53,12 +60,12 @@ class TimedJobs:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        registry.unregister()
         if self.scheduler and self.scheduler.state != STATE_STOPPED:
-            self.scheduler.shutdown(wait=False)
+            await asyncio.to_thread(self.scheduler.shutdown, wait=False)
         if self.leading:
             await self.lease.release()
         self.leading = False
-        registry.unregister()
 
     async def _lead(self) -> None:
         while True:
@@ -67,17 +74,21 @@ class TimedJobs:
             except Exception as error:  # noqa: BLE001 - an unreachable database means not leading
                 log.warning("lease not renewed", extra={"reason": type(error).__name__})
                 held = False
-            if held and not self.leading:
-                self._take_over()
-            elif not held and self.leading:
-                self._step_down()
+            try:
+                if held and not self.leading:
+                    await asyncio.to_thread(self._take_over)
+                elif not held and self.leading:
+                    await asyncio.to_thread(self._step_down)
+            except Exception as error:  # noqa: BLE001 - e.g. the job store unreachable: try again
+                log.warning("timed jobs not taken over", extra={"reason": type(error).__name__})
             await asyncio.sleep(self.renew_seconds)
 
     def _take_over(self) -> None:
         log.info("leading timed jobs", extra={"count": len(self.jobs)})
         if self.scheduler is None:
-            self.scheduler = AsyncIOScheduler(
+            self.scheduler = BackgroundScheduler(
                 jobstores={"default": self.make_store()},
+                executors={"default": ThreadPoolExecutor(WORKERS)},
                 job_defaults={"coalesce": True, "max_instances": 1},
                 timezone=LONDON,
             )
