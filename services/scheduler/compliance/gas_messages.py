@@ -45,7 +45,7 @@ def offer_notification(
     case_id: str,
     attempt: int,
     recipient: Recipient,
-    slot: tuple[datetime, datetime],
+    when: dict[str, str],
     booking_link: str,
 ) -> NotificationRequested:
     first = attempt == 1
@@ -56,7 +56,7 @@ def offer_notification(
         "link": f"{booking_link}/{case_id}",
     }
     if first:
-        personalisation |= {"appointment_date": spoken_date(slot[0], calendar), "appointment_time": spoken_window(*slot, calendar)}
+        personalisation |= when
     return NotificationRequested(
         event_id=stable_event_id("gas_check_notification", case_id, str(attempt)),
         correlation_id=case_id,
@@ -67,6 +67,11 @@ def offer_notification(
         recipient=recipient,
         personalisation=personalisation,
     )
+
+
+def visit_wording(slot: tuple[datetime, datetime]) -> dict[str, str]:
+    """The proposed visit as the offer's text gives it."""
+    return {"appointment_date": spoken_date(slot[0], calendar), "appointment_time": spoken_window(*slot, calendar)}
 
 
 def _day(day: date) -> str:

@@ -20,7 +20,7 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.scheduler.adapters.tables import bookings_to_make
 from services.scheduler.compliance import store
-from services.scheduler.compliance.gas_messages import GAS, booking_to_make, offer_notification
+from services.scheduler.compliance.gas_messages import GAS, booking_to_make, offer_notification, visit_wording
 from services.scheduler.compliance.programme import (
     GasProgress,
     GasStep,
@@ -86,7 +86,7 @@ async def _act(
 ) -> None:
     now = utcnow()
     reachable = await store.contacts(session, [row.subject_id for row, _ in chunk])
-    plan = _Plan(today, now)
+    plan = _Plan(today, now, proposed_visit(today, rules.lead_working_days))
     for row, step in chunk:
         contact = reachable.get(row.subject_id)
         if step is GasStep.ESCALATE:
@@ -111,9 +111,11 @@ class StaleProgress(RuntimeError):
 class _Plan:
     """What one chunk writes: progress rows and their events."""
 
-    def __init__(self, today: date, now: datetime) -> None:
+    def __init__(self, today: date, now: datetime, slot: tuple[datetime, datetime]) -> None:
         self.today = today
         self.now = now
+        self.slot = slot  # the same proposal for every home offered today
+        self.when = visit_wording(slot)
         self.new: list[dict[str, object]] = []
         self.chased: list[dict[str, object]] = []
         self.escalated: list[dict[str, object]] = []
@@ -126,7 +128,6 @@ class _Plan:
     def offer(self, row: Row, contact: Row, rules: GasRules) -> None:
         attempt = (row.attempts or 0) + 1
         case_id = check_case_id(GAS, row.subject_id, row.due_on)
-        starts, ends = proposed_visit(self.today, rules.lead_working_days)
         recipient = Recipient(email=contact.email, phone=contact.mobile)
         self._progress(row, case_id, attempt)
         if attempt == 1:
@@ -139,11 +140,11 @@ class _Plan:
                 case_id=case_id,
                 due_on=row.due_on,
                 attempt=attempt,
-                proposed_starts_at=starts,
+                proposed_starts_at=self.slot[0],
                 offered_at=self.now,
             )
         )
-        self.notifications.append(offer_notification(row, case_id, attempt, recipient, (starts, ends), rules.booking_link))
+        self.notifications.append(offer_notification(row, case_id, attempt, recipient, self.when, rules.booking_link))
 
     def _progress(self, row: Row, case_id: str, attempt: int) -> None:
         if attempt == 1:
