@@ -1,7 +1,7 @@
 """Booking, moving and cancelling appointments, each one transaction with its events."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -27,7 +27,7 @@ from services.scheduler.adapters.transactions import in_transaction
 from services.scheduler.domain.appointments import OPEN, Appointment, AppointmentStatus, require
 from services.scheduler.domain.contractors import Contractor
 from services.scheduler.domain.messages import confirmation_request, offers_request, works_order_request
-from services.scheduler.domain.offers import Need, Offer, find_offers
+from services.scheduler.domain.offers import MAX_OFFERS, Need, Offer, able_for, find_offers
 from services.scheduler.domain.policy import earliest_start, pattern_for, works_order_number
 from services.scheduler.domain.reminders import remind_at
 
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # When nothing is free inside the target, later offers are still better than none.
 LATE_HORIZON = timedelta(days=90)
+# How far ahead is read first when looking for offers.
+FIRST_LOOK = timedelta(days=7)
 
 
 class UnknownCase(LookupError):
@@ -71,19 +73,29 @@ async def make_offers(session: AsyncSession, case_id: str, now: datetime, avoid:
     earliest = earliest_start(now, pattern)
     need = Need(booking.trade, await store.district_of(session, booking.property_id), pattern, earliest,
                 max(booking.book_by, earliest))
-    everyone = await store.all_contractors(session)
-    made = await _search(session, need, everyone, avoid)
+    everyone = await store.contractors_for_offers(session)
+    made = await search(session, need, everyone, avoid)
     if not made:
         log.warning("no slot inside the target; offering later ones", extra={"case_id": case_id})
-        made = await _search(session, Need(need.trade, need.district, pattern, earliest, earliest + LATE_HORIZON),
+        made = await search(session, Need(need.trade, need.district, pattern, earliest, earliest + LATE_HORIZON),
                              everyone, avoid)
     await store.replace_offers(session, case_id, made, now)
     return made
 
 
-async def _search(session: AsyncSession, need: Need, everyone: list[Contractor], avoid: tuple[datetime, ...]) -> list[Offer]:
-    taken = await store.taken_places(session, need.earliest, need.latest)
-    return find_offers(need, everyone, taken, calendar, avoid=avoid)
+async def search(session: AsyncSession, need: Need, everyone: list[Contractor], avoid: tuple[datetime, ...] = ()) -> list[Offer]:
+    """Reads the places taken by the able contractors only, over the first week first: the
+    earliest offers are nearly always there, and the rest of the window is read only if not."""
+    able = able_for(need, everyone)
+    if not able:
+        return []
+    until = min(need.latest, need.earliest + FIRST_LOOK)
+    while True:
+        taken = await store.taken_places(session, need.earliest, until, [c.id for c in able])
+        made = find_offers(replace(need, latest=until), able, taken, calendar, avoid=avoid)
+        if len(made) == MAX_OFFERS or until >= need.latest:
+            return made
+        until = need.latest
 
 
 async def send_offers(session: AsyncSession, runtime: Runtime, case_id: str, now: datetime, avoid: tuple[datetime, ...] = ()) -> list[Offer]:

@@ -1,5 +1,7 @@
 """Reading and writing the scheduler's records inside a caller's transaction."""
 
+import time
+import weakref
 from collections import Counter
 from datetime import datetime
 
@@ -47,6 +49,22 @@ async def all_contractors(session: AsyncSession) -> list[Contractor]:
     return [contractor_from(row) for row in rows]
 
 
+# Offers are searched over every contractor for each repair; the list changes only when the
+# landlord imports a new one, so it is read again at most this often. A booking always
+# reads its contractor afresh, so a stale list can only make an offer, never a booking.
+CONTRACTORS_FOR_OFFERS_TTL = 30.0
+_contractors_read: weakref.WeakKeyDictionary[object, tuple[float, list[Contractor]]] = weakref.WeakKeyDictionary()
+
+
+async def contractors_for_offers(session: AsyncSession) -> list[Contractor]:
+    engine = session.bind
+    known = _contractors_read.get(engine)
+    if known is None or time.monotonic() - known[0] > CONTRACTORS_FOR_OFFERS_TTL:
+        known = (time.monotonic(), await all_contractors(session))
+        _contractors_read[engine] = known
+    return known[1]
+
+
 async def contractor(session: AsyncSession, contractor_id: str) -> Contractor | None:
     row = (await session.execute(select(contractors).where(contractors.c.id == contractor_id))).first()
     return contractor_from(row) if row else None
@@ -56,14 +74,19 @@ async def contractor_id_for_token(session: AsyncSession, token_sha256: str) -> s
     return await session.scalar(select(contractors.c.id).where(contractors.c.token_sha256 == token_sha256))
 
 
-async def taken_places(session: AsyncSession, earliest: datetime, latest: datetime) -> Taken:
+async def taken_places(
+    session: AsyncSession, earliest: datetime, latest: datetime, contractor_ids: list[str] | None = None
+) -> Taken:
     """Places booked per (contractor, slot start) for slots starting in [earliest, latest)."""
-    rows = await session.execute(
+    query = (
         select(appointments.c.contractor_id, appointments.c.starts_at, func.count())
         .where(appointments.c.place.is_not(None))
         .where(appointments.c.starts_at >= earliest, appointments.c.starts_at < latest)
         .group_by(appointments.c.contractor_id, appointments.c.starts_at)
     )
+    if contractor_ids is not None:
+        query = query.where(appointments.c.contractor_id.in_(contractor_ids))
+    rows = await session.execute(query)
     return Counter({(cid, starts): count for cid, starts, count in rows})
 
 
