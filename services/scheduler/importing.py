@@ -122,7 +122,7 @@ class PropertyRow(_Row):
     address: Annotated[str, Field(min_length=1, max_length=300)]
     postcode: Postcode
     has_gas: YesNo
-    year_built: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=1700, le=date.today().year)] = None
+    year_built: Annotated[Annotated[int, Field(ge=1700, le=date.today().year)] | None, BeforeValidator(_blank_to_none)] = None
     block_id: OptionalId = None
     block_name: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
 
@@ -157,7 +157,7 @@ class ContractorRow(_Row):
     working_days: Annotated[list[int], BeforeValidator(_weekdays)]
     capacity_per_slot: Annotated[int, Field(ge=1, le=50)]
     emergency_rota: YesNo = False
-    token_sha256: Annotated[str | None, BeforeValidator(_blank_to_none), Field(pattern=r"^[0-9a-f]{64}$")] = None
+    token_sha256: Annotated[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None, BeforeValidator(_blank_to_none)] = None
 
 
 # -- the run ---------------------------------------------------------------------------
