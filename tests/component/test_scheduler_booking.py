@@ -294,3 +294,32 @@ async def test_cancelling_frees_the_place_and_drops_the_reminder(runtime: Runtim
     # The freed place can be booked again.
     listed = (await staff_api.get(f"/staff/cases/{case_id}/offers", headers=STAFF)).json()["offers"]
     assert datetime.fromisoformat(listed[0]["starts_at"]) == row.starts_at
+
+
+async def test_staff_move_an_appointment_by_booking_another_offer(runtime: Runtime, staff_api: httpx.AsyncClient):
+    case_id, appointment_id = await booked_case(runtime)
+    [before] = await rows(runtime, appointments, id=appointment_id)
+    listed = (await staff_api.get(f"/staff/cases/{case_id}/offers", headers=STAFF)).json()["offers"]
+    assert before.starts_at not in [datetime.fromisoformat(o["starts_at"]) for o in listed]
+
+    moved = await staff_api.post(f"/staff/cases/{case_id}/appointment", json={"offer": 2}, headers=STAFF)
+    assert moved.status_code == 201
+    assert moved.json()["appointment_id"] == appointment_id
+    assert moved.json()["starts_at"] == listed[1]["starts_at"]
+    [rescheduled] = await emitted(runtime, "appointment.rescheduled", case_id)
+    assert rescheduled.starts_at == datetime.fromisoformat(listed[1]["starts_at"])
+    [after] = await rows(runtime, appointments, id=appointment_id)
+    assert after.place is not None and len(await rows(runtime, appointments, case_id=case_id)) == 1
+
+
+async def test_a_cancelled_appointment_cannot_be_moved_but_the_case_can_be_booked_again(
+    runtime: Runtime, staff_api: httpx.AsyncClient
+):
+    case_id, appointment_id = await booked_case(runtime)
+    await staff_api.post(f"/staff/appointments/{appointment_id}/cancel", headers=STAFF)
+    await staff_api.get(f"/staff/cases/{case_id}/offers", headers=STAFF)
+    rebooked = await staff_api.post(f"/staff/cases/{case_id}/appointment", json={"offer": 1}, headers=STAFF)
+    assert rebooked.status_code == 201 and rebooked.json()["appointment_id"] != appointment_id
+    assert len(await emitted(runtime, "works_order.raised", case_id)) == 1  # the same order, now for the new visit
+    [order] = await rows(runtime, works_orders, case_id=case_id)
+    assert order.appointment_id == rebooked.json()["appointment_id"]
