@@ -67,15 +67,27 @@ async def seed(bench: Bench) -> None:
     rng, args = bench.rng, bench.args
     rows = [
         {
-            "id": f"c-{n:03d}", "name": f"Contractor {n}", "phone": "020 7946 0123",
-            "trades": rng.sample(TRADES, 2), "areas": rng.sample(DISTRICTS, 4),
+            "id": f"c-{n:03d}",
+            "name": f"Contractor {n}",
+            "phone": "020 7946 0123",
+            "trades": rng.sample(TRADES, 2),
+            "areas": rng.sample(DISTRICTS, 4),
             "working_days": [1, 2, 3, 4, 5, 6] if n % 3 else [1, 2, 3, 4, 5],
-            "capacity_per_slot": rng.randint(1, 3), "emergency_rota": n % 10 == 0,
+            "capacity_per_slot": rng.randint(1, 3),
+            "emergency_rota": n % 10 == 0,
         }
         for n in range(args.contractors)
     ]
-    homes = [{"id": f"p-{d}", "address": f"1 {d} Street", "postcode": f"{d} 1AA", "has_gas": True,
-              "year_built": 1970} for d in DISTRICTS]
+    homes = [
+        {
+            "id": f"p-{d}",
+            "address": f"1 {d} Street",
+            "postcode": f"{d} 1AA",
+            "has_gas": True,
+            "year_built": 1970,
+        }
+        for d in DISTRICTS
+    ]
     async with bench.runtime.sessions.begin() as session:
         await session.execute(contractors.insert(), rows)
         await session.execute(properties.insert(), homes)
@@ -90,11 +102,20 @@ def _half_full(rows: list[dict], rng: random.Random, days: int) -> list[dict]:
         for slot in slots:
             for place in range(1, row["capacity_per_slot"] + 1):
                 if rng.random() < 0.5:
-                    booked.append({
-                        "id": str(uuid4()), "case_id": f"old-{uuid4().hex[:10]}", "reference": "HX-OLD",
-                        "kind": "repair", "status": "booked", "starts_at": slot.starts_at, "ends_at": slot.ends_at,
-                        "contractor_id": row["id"], "place": place, "booked_at": now,
-                    })
+                    booked.append(
+                        {
+                            "id": str(uuid4()),
+                            "case_id": f"old-{uuid4().hex[:10]}",
+                            "reference": "HX-OLD",
+                            "kind": "repair",
+                            "status": "booked",
+                            "starts_at": slot.starts_at,
+                            "ends_at": slot.ends_at,
+                            "contractor_id": row["id"],
+                            "place": place,
+                            "booked_at": now,
+                        }
+                    )
     return booked
 
 
@@ -102,12 +123,24 @@ async def add_repairs(bench: Bench, count: int, days: int) -> list[str]:
     now = utcnow()
     cases = [f"case-{uuid4().hex[:12]}" for _ in range(count)]
     async with bench.runtime.sessions.begin() as session:
-        await session.execute(bookings_to_make.insert(), [
-            {"case_id": case_id, "reference": f"HX-{case_id[-6:]}", "priority": "routine", "received_at": now,
-             "status": "to_book", "kind": "repair", "channel": "phone", "trade": bench.rng.choice(TRADES),
-             "property_id": f"p-{bench.rng.choice(DISTRICTS)}", "book_by": now + timedelta(days=days)}
-            for case_id in cases
-        ])
+        await session.execute(
+            bookings_to_make.insert(),
+            [
+                {
+                    "case_id": case_id,
+                    "reference": f"HX-{case_id[-6:]}",
+                    "priority": "routine",
+                    "received_at": now,
+                    "status": "to_book",
+                    "kind": "repair",
+                    "channel": "phone",
+                    "trade": bench.rng.choice(TRADES),
+                    "property_id": f"p-{bench.rng.choice(DISTRICTS)}",
+                    "book_by": now + timedelta(days=days),
+                }
+                for case_id in cases
+            ],
+        )
     return cases
 
 
@@ -126,10 +159,14 @@ async def offers_figure(bench: Bench) -> None:
     read = await _read_and_search_timings(bench)
     async with bench.runtime.sessions() as session:
         booked = await session.scalar(select(func.count()).select_from(appointments))
-    print(f"offers: {len(cases)} repairs, {bench.args.contractors} contractors, {bench.args.days} days of slots, "
-          f"{booked} places already booked")
-    print(f"  use case (read, search, store)  p50 {_pct(timings, 50):6.2f} ms  p99 {_pct(timings, 99):6.2f} ms  "
-          f"max {max(timings):6.2f} ms   target p99 < 20 ms: {'met' if _pct(timings, 99) < 20 else 'NOT met'}")
+    print(
+        f"offers: {len(cases)} repairs, {bench.args.contractors} contractors, {bench.args.days} days of slots, "
+        f"{booked} places already booked"
+    )
+    print(
+        f"  use case (read, search, store)  p50 {_pct(timings, 50):6.2f} ms  p99 {_pct(timings, 99):6.2f} ms  "
+        f"max {max(timings):6.2f} ms   target p99 < 20 ms: {'met' if _pct(timings, 99) < 20 else 'NOT met'}"
+    )
     print(f"  places read + search (no write) p50 {_pct(read, 50):6.2f} ms  p99 {_pct(read, 99):6.2f} ms")
     print(f"  search alone (pure)             p50 {_pct(pure, 50):6.2f} ms  p99 {_pct(pure, 99):6.2f} ms")
     print(f"  offers per repair: {statistics.mean(found):.2f} on average, {found.count(0)} repairs with none")
@@ -142,8 +179,13 @@ async def _pure_search_timings(bench: Bench) -> list[float]:
         taken = await store.taken_places(session, now, now + timedelta(days=bench.args.days))
     timings = []
     for _ in range(bench.args.repairs):
-        need = Need(bench.rng.choice(TRADES), bench.rng.choice(DISTRICTS), Pattern.REPAIR, now + timedelta(hours=2),
-                    now + timedelta(days=bench.args.days))
+        need = Need(
+            bench.rng.choice(TRADES),
+            bench.rng.choice(DISTRICTS),
+            Pattern.REPAIR,
+            now + timedelta(hours=2),
+            now + timedelta(days=bench.args.days),
+        )
         started = time.perf_counter()
         find_offers(need, everyone, taken, calendar)
         timings.append((time.perf_counter() - started) * 1000)
@@ -153,8 +195,13 @@ async def _pure_search_timings(bench: Bench) -> list[float]:
 async def _read_and_search_timings(bench: Bench) -> list[float]:
     now, timings = utcnow(), []
     for _ in range(bench.args.repairs):
-        need = Need(bench.rng.choice(TRADES), bench.rng.choice(DISTRICTS), Pattern.REPAIR, now + timedelta(hours=2),
-                    now + timedelta(days=bench.args.days))
+        need = Need(
+            bench.rng.choice(TRADES),
+            bench.rng.choice(DISTRICTS),
+            Pattern.REPAIR,
+            now + timedelta(hours=2),
+            now + timedelta(days=bench.args.days),
+        )
         started = time.perf_counter()
         async with bench.runtime.sessions() as session:
             await booking.search(session, need, await store.contractors_for_offers(session))
@@ -166,19 +213,32 @@ async def concurrent_bookings_figure(bench: Bench) -> None:
     bookers = await add_repairs(bench, bench.args.bookers, 28)
     slots = _three_free_slots(utcnow() + timedelta(days=bench.args.days + 2))
     async with bench.runtime.sessions.begin() as session:
-        await session.execute(contractors.insert().values(
-            id="c-contested", name="Contested", phone="020 7946 0123", trades=TRADES, areas=DISTRICTS,
-            working_days=[1, 2, 3, 4, 5, 6], capacity_per_slot=2, emergency_rota=False))
+        await session.execute(
+            contractors.insert().values(
+                id="c-contested",
+                name="Contested",
+                phone="020 7946 0123",
+                trades=TRADES,
+                areas=DISTRICTS,
+                working_days=[1, 2, 3, 4, 5, 6],
+                capacity_per_slot=2,
+                emergency_rota=False,
+            )
+        )
         for case_id in bookers:
             offered = [Offer(n + 1, "c-contested", s.starts_at, s.ends_at) for n, s in enumerate(slots)]
             await store.replace_offers(session, case_id, offered, utcnow())
     started = time.perf_counter()
-    outcomes = await asyncio.gather(*(_accept(bench.runtime, case_id, bench.rng.randint(1, 3)) for case_id in bookers))
+    outcomes = await asyncio.gather(
+        *(_accept(bench.runtime, case_id, bench.rng.randint(1, 3)) for case_id in bookers)
+    )
     elapsed = time.perf_counter() - started
     doubled = await _double_bookings(bench.runtime)
     print(f"concurrent bookings: {len(bookers)} callers at once on 3 slots of 2 places each, {elapsed:.2f} s")
-    print(f"  booked {outcomes.count('booked')}, told 409 with fresh offers {outcomes.count('conflict')}, "
-          f"failed otherwise {outcomes.count('error')}")
+    print(
+        f"  booked {outcomes.count('booked')}, told 409 with fresh offers {outcomes.count('conflict')}, "
+        f"failed otherwise {outcomes.count('error')}"
+    )
     print(f"  double bookings: {doubled}   target 0: {'met' if doubled == 0 else 'NOT met'}")
 
 
@@ -199,11 +259,21 @@ async def _accept(runtime: Runtime, case_id: str, number: int) -> str:
 
 async def _double_bookings(runtime: Runtime) -> int:
     async with runtime.sessions() as session:
-        rows = list(await session.execute(
-            select(appointments.c.contractor_id, appointments.c.starts_at, func.count(), func.count(func.distinct(appointments.c.place)))
-            .where(appointments.c.place.is_not(None)).group_by(appointments.c.contractor_id, appointments.c.starts_at)
-        ))
-        capacity = dict(list(await session.execute(select(contractors.c.id, contractors.c.capacity_per_slot))))
+        rows = list(
+            await session.execute(
+                select(
+                    appointments.c.contractor_id,
+                    appointments.c.starts_at,
+                    func.count(),
+                    func.count(func.distinct(appointments.c.place)),
+                )
+                .where(appointments.c.place.is_not(None))
+                .group_by(appointments.c.contractor_id, appointments.c.starts_at)
+            )
+        )
+        capacity = dict(
+            list(await session.execute(select(contractors.c.id, contractors.c.capacity_per_slot)))
+        )
     return sum((held - distinct) + max(0, held - capacity[cid]) for cid, _, held, distinct in rows)
 
 
@@ -236,7 +306,9 @@ async def main(args: argparse.Namespace, figures: list[Figure]) -> None:
 
 
 def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--contractors", type=int, default=200)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repairs", type=int, default=500)

@@ -19,7 +19,10 @@ def main(kind: str, file: Path) -> int:
     from services.scheduler.settings import SchedulerSettings
 
     if kind not in KINDS:
-        print(f"doorstep import: unknown kind '{kind}'; expected one of {', '.join(sorted(KINDS))}", file=sys.stderr)
+        print(
+            f"doorstep import: unknown kind '{kind}'; expected one of {', '.join(sorted(KINDS))}",
+            file=sys.stderr,
+        )
         return 2
     if not file.is_file():
         print(f"doorstep import: no such file: {file}", file=sys.stderr)

@@ -49,13 +49,25 @@ async def case_opened(runtime: Runtime, case: CaseOpened) -> None:
 
 
 async def _record(session: AsyncSession, case: CaseOpened, job: Job) -> None:
-    await session.execute(bookings_to_make.insert().values(
-        case_id=case.case_id, reference=case.reference, priority=job.priority, received_at=case.received_at,
-        status="to_book", kind=job.kind, channel=case.channel, trade=job.trade, property_id=case.property_id,
-        tenancy_id=case.tenancy_id, contact_email=case.contact.email if case.contact else None,
-        contact_phone=case.contact.phone if case.contact else None, description=case.description,
-        safeguarding=job.safeguarding, book_by=due_by(job.clock_id, case.received_at),
-    ))
+    await session.execute(
+        bookings_to_make.insert().values(
+            case_id=case.case_id,
+            reference=case.reference,
+            priority=job.priority,
+            received_at=case.received_at,
+            status="to_book",
+            kind=job.kind,
+            channel=case.channel,
+            trade=job.trade,
+            property_id=case.property_id,
+            tenancy_id=case.tenancy_id,
+            contact_email=case.contact.email if case.contact else None,
+            contact_phone=case.contact.phone if case.contact else None,
+            description=case.description,
+            safeguarding=job.safeguarding,
+            book_by=due_by(job.clock_id, case.received_at),
+        )
+    )
 
 
 async def _book_emergency(session: AsyncSession, runtime: Runtime, case_id: str, now: datetime) -> None:
@@ -89,6 +101,8 @@ async def reply_received(runtime: Runtime, reply: ReplyReceived) -> None:
 async def _send_fresh_offers(runtime: Runtime, case_id: str) -> None:
     async def work(session: AsyncSession) -> None:
         current = await store.open_appointment_of_case(session, case_id)
-        await booking.send_offers(session, runtime, case_id, utcnow(), (current.starts_at,) if current else ())
+        await booking.send_offers(
+            session, runtime, case_id, utcnow(), (current.starts_at,) if current else ()
+        )
 
     await in_transaction(runtime, work)

@@ -90,14 +90,20 @@ async def test_valid_rows_are_imported_and_the_rest_reported_by_row(database_url
     assert (await all_rows(database_url, blocks))["b-1"].name == "Rye Court"
     assert (await all_rows(database_url, tenancies))["t-1"].mobile == "+447700900123"
     acme = (await all_rows(database_url, contractors))["c-1"]
-    assert (acme.trades, acme.areas, acme.working_days) == (["plumbing", "heating"], ["SE15", "SE22"], [1, 2, 3, 4, 5, 6])
+    assert (acme.trades, acme.areas, acme.working_days) == (
+        ["plumbing", "heating"],
+        ["SE15", "SE22"],
+        [1, 2, 3, 4, 5, 6],
+    )
     assert acme.emergency_rota and acme.capacity_per_slot == 2
 
 
 async def test_a_second_import_updates_rows_in_place(database_url: str, tmp_path: Path):
     await migrate(MIGRATIONS, database_url)
     await run_import(database_url, "properties", PROPERTIES, tmp_path)
-    again = await run_import(database_url, "properties", "id,address,postcode,has_gas\np-1,1a Rye Lane,SE15 4AB,no\n", tmp_path)
+    again = await run_import(
+        database_url, "properties", "id,address,postcode,has_gas\np-1,1a Rye Lane,SE15 4AB,no\n", tmp_path
+    )
     assert again.accepted == 1
     saved = await all_rows(database_url, properties)
     assert len(saved) == 2 and saved["p-1"].address == "1a Rye Lane" and not saved["p-1"].has_gas
@@ -106,7 +112,8 @@ async def test_a_second_import_updates_rows_in_place(database_url: str, tmp_path
 async def test_an_unknown_column_or_a_ragged_row_is_rejected(database_url: str, tmp_path: Path):
     await migrate(MIGRATIONS, database_url)
     report = await run_import(
-        database_url, "properties",
+        database_url,
+        "properties",
         "id,address,postcode,has_gas,colour\np-7,7 Rye Lane,SE15 4AB,yes,red\np-8,8 Rye Lane,SE15 4AB,yes,,extra\n",
         tmp_path,
     )
@@ -123,7 +130,10 @@ def test_the_command_prints_the_report_without_personal_data(tmp_path: Path):
         (tmp_path / f"{kind}.csv").write_text(text)
         outputs[kind] = subprocess.run(
             [sys.executable, "-m", "services.cli.main", "import", kind, str(tmp_path / f"{kind}.csv")],
-            env=env, capture_output=True, text=True, timeout=60,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert outputs["properties"].returncode == 1  # some rows rejected
     assert "properties: 2 imported, 1 rejected" in outputs["properties"].stdout
@@ -132,6 +142,11 @@ def test_the_command_prints_the_report_without_personal_data(tmp_path: Path):
     for personal in ("0770090", "patel@example", "Mr Jones", "Mrs Patel", "NOT A POSTCODE"):
         assert personal not in tenancies_out + outputs["properties"].stdout
 
-    unknown = subprocess.run([sys.executable, "-m", "services.cli.main", "import", "pets", str(tmp_path / "x.csv")],
-                             env=env, capture_output=True, text=True, timeout=60)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "import", "pets", str(tmp_path / "x.csv")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert unknown.returncode == 2 and "unknown kind 'pets'" in unknown.stderr

@@ -53,7 +53,9 @@ async def all_contractors(session: AsyncSession) -> list[Contractor]:
 # landlord imports a new one, so it is read again at most this often. A booking always
 # reads its contractor afresh, so a stale list can only make an offer, never a booking.
 CONTRACTORS_FOR_OFFERS_TTL = 30.0
-_contractors_read: weakref.WeakKeyDictionary[object, tuple[float, list[Contractor]]] = weakref.WeakKeyDictionary()
+_contractors_read: weakref.WeakKeyDictionary[object, tuple[float, list[Contractor]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def contractors_for_offers(session: AsyncSession) -> list[Contractor]:
@@ -136,7 +138,9 @@ async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None
 
 
 async def booking(session: AsyncSession, case_id: str) -> Row | None:
-    return (await session.execute(select(bookings_to_make).where(bookings_to_make.c.case_id == case_id))).first()
+    return (
+        await session.execute(select(bookings_to_make).where(bookings_to_make.c.case_id == case_id))
+    ).first()
 
 
 async def set_booking_status(session: AsyncSession, case_id: str, status: str) -> None:
@@ -151,8 +155,14 @@ async def replace_offers(session: AsyncSession, case_id: str, made: list[Offer],
         await session.execute(
             offers.insert(),
             [
-                {"case_id": case_id, "number": o.number, "contractor_id": o.contractor_id,
-                 "starts_at": o.starts_at, "ends_at": o.ends_at, "made_at": now}
+                {
+                    "case_id": case_id,
+                    "number": o.number,
+                    "contractor_id": o.contractor_id,
+                    "starts_at": o.starts_at,
+                    "ends_at": o.ends_at,
+                    "made_at": now,
+                }
                 for o in made
             ],
         )
@@ -201,7 +211,9 @@ async def update_appointment(session: AsyncSession, appointment_id: str, **value
     await session.execute(update(appointments).where(appointments.c.id == appointment_id).values(**values))
 
 
-async def contractors_day(session: AsyncSession, contractor_id: str, start: datetime, end: datetime) -> list[Row]:
+async def contractors_day(
+    session: AsyncSession, contractor_id: str, start: datetime, end: datetime
+) -> list[Row]:
     rows = await session.execute(
         select(appointments)
         .where(appointments.c.contractor_id == contractor_id)
@@ -213,7 +225,9 @@ async def contractors_day(session: AsyncSession, contractor_id: str, start: date
 
 
 async def was_handled(session: AsyncSession, event_id: str) -> bool:
-    found = await session.scalar(select(handled_events.c.event_id).where(handled_events.c.event_id == event_id))
+    found = await session.scalar(
+        select(handled_events.c.event_id).where(handled_events.c.event_id == event_id)
+    )
     return found is not None
 
 

@@ -64,7 +64,8 @@ def find_offers(
 def able_for(need: Need, contractors: Iterable[Contractor]) -> list[Contractor]:
     """The contractors who do this trade in this area (and, for an emergency, are on the rota)."""
     return [
-        c for c in contractors
+        c
+        for c in contractors
         if c.can_do(need.trade) and c.covers(need.district) and (c.emergency_rota or not need.emergency)
     ]
 
