@@ -17,7 +17,7 @@ from shared.events.appointments import (
     AppointmentRescheduled,
     WorksOrderRaised,
 )
-from shared.events.cases import Priority
+from shared.events.cases import Channel, Priority
 from shared.events.notifications import Recipient
 from shared.service import Runtime
 from shared.topics import Topic
@@ -28,7 +28,14 @@ from services.scheduler.domain.appointments import OPEN, Appointment, Appointmen
 from services.scheduler.domain.contractors import Contractor
 from services.scheduler.domain.messages import confirmation_request, offers_request, works_order_request
 from services.scheduler.domain.offers import MAX_OFFERS, Need, Offer, able_for, find_offers
-from services.scheduler.domain.policy import earliest_start, pattern_for, works_order_number
+from services.scheduler.adapters.standards import due_by
+from services.scheduler.domain.policy import (
+    earliest_start,
+    offers_by_message,
+    pattern_for,
+    trade_for,
+    works_order_number,
+)
 from services.scheduler.domain.reminders import remind_at
 
 log = logging.getLogger(__name__)
@@ -131,6 +138,28 @@ async def send_offers(
     await runtime.outbox.add(session, Topic.NOTIFICATIONS_REQUESTED, request)
     await store.set_booking_status(session, case_id, "offered")
     return made
+
+
+async def book_next_visit(
+    session: AsyncSession, runtime: Runtime, case_id: str, now: datetime, *, after_inspection: bool
+) -> None:
+    """The repair after its pre-work inspection, or a follow-on visit: offered like the first
+    (sent to a tenant who wrote or reported online; left for staff to book during a call)."""
+    booking = await store.booking(session, case_id)
+    if booking is None:
+        return
+    if after_inspection:
+        clock = f"repair_completion_{booking.priority}"
+        await store.update_booking(
+            session,
+            case_id,
+            kind=AppointmentKind.REPAIR,
+            trade=trade_for(booking.description or ""),
+            book_by=due_by(clock, booking.received_at),
+        )
+    await store.set_booking_status(session, case_id, "to_book")
+    if booking.channel and offers_by_message(Channel(booking.channel)):
+        await send_offers(session, runtime, case_id, now)
 
 
 async def offers_now(runtime: Runtime, case_id: str) -> list[Offer]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.calendar import default_calendar as calendar
 from shared.events import stable_event_id, utcnow
 from shared.events.appointments import (
+    AppointmentKind,
     AppointmentCompleted,
     AppointmentNoAccess,
     ContractorArrived,
@@ -26,6 +27,7 @@ from shared.events.finance import MISSED_APPOINTMENT_CREDIT_PENCE, CreditReason,
 from shared.events.notifications import NotificationRequested, Recipient
 from shared.service import Runtime
 from shared.topics import Topic
+from services.scheduler import booking
 from services.scheduler.adapters import store
 from services.scheduler.adapters.tables import rent_credits
 from services.scheduler.adapters.transactions import in_transaction
@@ -110,23 +112,22 @@ async def arrived(runtime: Runtime, appointment_id: str) -> Appointment:
 async def completed(
     runtime: Runtime, appointment_id: str, fixed_first_time: bool, high_value_or_complex: bool
 ) -> Appointment:
-    """The job is done: the survey is asked for at once (the promise is within 24 hours),
-    and every high-value or complex job, plus a random share of the rest, is inspected."""
+    """The visit is over. After a pre-work inspection the repair itself is offered; when a
+    follow-on visit is needed, that is offered. A finished repair gets the survey at once
+    (the promise is within 24 hours), and every high-value or complex one, plus a random
+    share of the rest, is flagged for post-inspection."""
 
     async def step(session: AsyncSession, current: Appointment, now: datetime) -> None:
         require(current, AT_HOME, "complete")
-        sampled = needs_post_inspection(current.id, high_value_or_complex, runtime.settings.inspection_share)  # type: ignore[attr-defined]
         values = {
             "status": AppointmentStatus.COMPLETED,
             "completed_at": now,
             "fixed_first_time": fixed_first_time,
             "high_value_or_complex": high_value_or_complex,
-            "inspection_flagged": sampled,
         }
         if current.status is not AppointmentStatus.ARRIVED:
             values["arrived_at"] = now  # there, though "arrived" was never pressed
         await store.update_appointment(session, current.id, **values)
-        await store.set_booking_status(session, current.case_id, "completed")
         await runtime.outbox.add(
             session,
             Topic.APPOINTMENTS,
@@ -141,22 +142,40 @@ async def completed(
                 high_value_or_complex=high_value_or_complex,
             ),
         )
-        if sampled:
-            await runtime.outbox.add(
-                session,
-                Topic.APPOINTMENTS,
-                WorksInspectionRequested(
-                    correlation_id=current.case_id,
-                    case_id=current.case_id,
-                    reference=current.reference,
-                    appointment_id=current.id,
-                    high_value_or_complex=high_value_or_complex,
-                    requested_at=now,
-                ),
-            )
-        await _tell_tenant(session, runtime, current, lambda to, sg: survey_request(current, to, sg))
+        if current.kind is AppointmentKind.INSPECTION:
+            await booking.book_next_visit(session, runtime, current.case_id, now, after_inspection=True)
+        elif not fixed_first_time:
+            await booking.book_next_visit(session, runtime, current.case_id, now, after_inspection=False)
+        else:
+            await _finished(session, runtime, current, high_value_or_complex, now)
 
     return await _step(runtime, appointment_id, AppointmentStatus.COMPLETED, step)
+
+
+async def _finished(
+    session: AsyncSession, runtime: Runtime, current: Appointment, high_value_or_complex: bool, now: datetime
+) -> None:
+    """The repair is done: the survey, and the post-inspection sample."""
+    await store.set_booking_status(session, current.case_id, "completed")
+    share = runtime.settings.inspection_share  # type: ignore[attr-defined]
+    sampled = current.kind is AppointmentKind.REPAIR and needs_post_inspection(
+        current.id, high_value_or_complex, share
+    )
+    await store.update_appointment(session, current.id, inspection_flagged=sampled)
+    if sampled:
+        await runtime.outbox.add(
+            session,
+            Topic.APPOINTMENTS,
+            WorksInspectionRequested(
+                correlation_id=current.case_id,
+                case_id=current.case_id,
+                reference=current.reference,
+                appointment_id=current.id,
+                high_value_or_complex=high_value_or_complex,
+                requested_at=now,
+            ),
+        )
+    await _tell_tenant(session, runtime, current, lambda to, sg: survey_request(current, to, sg))
 
 
 async def no_access(runtime: Runtime, appointment_id: str) -> Appointment:

@@ -9,13 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.calendar import default_calendar as calendar
-from shared.events.cases import Priority
+from shared.events import utcnow
+from shared.events.cases import Flag, Priority
+from shared.events.notifications import Intent, ReplyReceived
 from shared.events.finance import CreditReason
 from shared.events.notifications import Purpose
 from shared.service import Runtime
 from shared.topics import Topic
 from services.scheduler import handlers, visits
-from services.scheduler.adapters.tables import appointments, rent_credits
+from services.scheduler.adapters.standards import due_by
+from services.scheduler.adapters.tables import appointments, bookings_to_make, rent_credits
 from services.scheduler.app import create_app
 from services.scheduler.domain.appointments import AppointmentStatus
 from tests.scheduler_world import STAFF_TOKEN, TOKENS, emitted, opened, scheduler_runtime, seed, topics_of
@@ -52,6 +55,23 @@ async def job(runtime: Runtime) -> tuple[str, str]:
     await handlers.case_opened(runtime, case)
     [booked] = await emitted(runtime, "appointment.booked", case.case_id)
     return case.case_id, booked.appointment_id
+
+
+async def rows(runtime: Runtime, table, **where):  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as session:
+        query = select(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        return list(await session.execute(query))
+
+
+async def visits_accept_first(runtime: Runtime, case_id: str) -> None:
+    await handlers.reply_received(
+        runtime,
+        ReplyReceived(
+            correlation_id=case_id, case_id=case_id, intent=Intent.CHOOSE_OFFER, offer=1, received_at=utcnow()
+        ),
+    )
 
 
 async def status_of(runtime: Runtime, appointment_id: str) -> str:
@@ -126,16 +146,62 @@ async def test_arrived_then_completed_asks_for_the_survey(
     case_id, appointment_id = job
     assert (await api.post(f"/contractor/jobs/{appointment_id}/arrived", headers=ROTA)).status_code == 200
     done = await api.post(
-        f"/contractor/jobs/{appointment_id}/completed", headers=ROTA, json={"fixed_first_time": False}
+        f"/contractor/jobs/{appointment_id}/completed", headers=ROTA, json={"fixed_first_time": True}
     )
     assert done.status_code == 200 and done.json()["status"] == "completed"
     [arrived] = await emitted(runtime, "appointment.contractor_arrived", case_id)
     [completed] = await emitted(runtime, "appointment.completed", case_id)
-    assert completed.fixed_first_time is False and completed.high_value_or_complex is False
+    assert completed.fixed_first_time is True and completed.high_value_or_complex is False
     assert Purpose.SATISFACTION_SURVEY in await purposes(runtime, case_id)
+    [booking] = await rows(runtime, bookings_to_make, case_id=case_id)
+    assert booking.status == "completed"
     async with runtime.sessions() as session:
         row = (await session.execute(select(appointments).where(appointments.c.id == appointment_id))).one()
     assert row.arrived_at == arrived.at
+
+
+async def test_a_follow_on_visit_is_offered_and_no_survey_is_sent_yet(
+    api: httpx.AsyncClient, runtime: Runtime, job: tuple[str, str]
+):
+    case_id, appointment_id = job
+    response = await api.post(
+        f"/contractor/jobs/{appointment_id}/completed", headers=ROTA, json={"fixed_first_time": False}
+    )
+    assert response.status_code == 200
+    [completed] = await emitted(runtime, "appointment.completed", case_id)
+    assert completed.fixed_first_time is False
+    assert Purpose.APPOINTMENT_OFFERS in await purposes(runtime, case_id)  # the case came from the web
+    assert Purpose.SATISFACTION_SURVEY not in await purposes(runtime, case_id)
+    assert not await emitted(runtime, "works.inspection_requested", case_id)
+
+
+async def test_after_a_pre_work_inspection_the_repair_itself_is_offered(
+    api: httpx.AsyncClient, runtime: Runtime
+):
+    case = opened(flags=(Flag.INSPECTION_REQUIRED,), description="Damp patch spreading on the bedroom wall")
+    await handlers.case_opened(runtime, case)
+    await visits_accept_first(runtime, case.case_id)
+    [inspection] = await emitted(runtime, "appointment.booked", case.case_id)
+    response = await api.post(
+        f"/contractor/jobs/{inspection.appointment_id}/completed",
+        headers=bearer(TOKENS["c-survey"]),
+        json={"fixed_first_time": True},
+    )
+    assert response.status_code == 200
+    [booking] = await rows(runtime, bookings_to_make, case_id=case.case_id)
+    assert (booking.kind, booking.status) == ("repair", "offered")
+    assert booking.book_by == due_by("repair_completion_routine", case.received_at)
+    offers = [
+        r
+        for r in await emitted(runtime, "notification.requested", case.case_id)
+        if r.purpose is Purpose.APPOINTMENT_OFFERS
+    ]
+    assert len(offers) == 2  # the inspection's, then the repair's
+    assert Purpose.SATISFACTION_SURVEY not in await purposes(runtime, case.case_id)
+    await visits_accept_first(runtime, case.case_id)
+    repair = [b for b in await emitted(runtime, "appointment.booked", case.case_id) if b.kind == "repair"]
+    assert len(repair) == 1 and repair[0].contractor_id != "c-survey"
+    assert await emitted(runtime, "works_order.raised", case.case_id)
 
 
 async def test_a_high_value_or_complex_job_is_always_flagged_for_post_inspection(

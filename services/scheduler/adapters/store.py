@@ -144,8 +144,12 @@ async def booking(session: AsyncSession, case_id: str) -> Row | None:
 
 
 async def set_booking_status(session: AsyncSession, case_id: str, status: str) -> None:
+    await update_booking(session, case_id, status=status)
+
+
+async def update_booking(session: AsyncSession, case_id: str, **values: object) -> None:
     await session.execute(
-        update(bookings_to_make).where(bookings_to_make.c.case_id == case_id).values(status=status)
+        update(bookings_to_make).where(bookings_to_make.c.case_id == case_id).values(**values)
     )
 
 
