@@ -1,6 +1,8 @@
 """`doorstep import`: rows validated one by one, rejected rows reported by row number and
 reason without their values, valid rows upserted, on SQLite and PostgreSQL."""
 
+import asyncio
+import hashlib
 import os
 import subprocess
 import sys
@@ -150,3 +152,20 @@ def test_the_command_prints_the_report_without_personal_data(tmp_path: Path):
         timeout=60,
     )
     assert unknown.returncode == 2 and "unknown kind 'pets'" in unknown.stderr
+
+
+def test_a_contractor_token_is_issued_once_and_only_its_hash_kept(tmp_path: Path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tokens.db'}"
+    env = {**os.environ, "SCHEDULER_DATABASE_URL": url}
+    (tmp_path / "contractors.csv").write_text(CONTRACTORS)
+    doorstep = [sys.executable, "-m", "services.cli.main"]
+    subprocess.run([*doorstep, "import", "contractors", str(tmp_path / "contractors.csv")], env=env, timeout=60)
+
+    issued = subprocess.run([*doorstep, "contractor-token", "c-1"], env=env, capture_output=True, text=True, timeout=60)
+    token = issued.stdout.strip()
+    assert issued.returncode == 0 and len(token) >= 40
+    stored = asyncio.run(all_rows(url, contractors))["c-1"].token_sha256
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
+
+    unknown = subprocess.run([*doorstep, "contractor-token", "c-9"], env=env, capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "no contractor 'c-9'" in unknown.stderr
