@@ -25,7 +25,7 @@ from services.scheduler.adapters import store
 from services.scheduler.adapters.tables import appointments, works_orders
 from services.scheduler.adapters.transactions import in_transaction
 from services.scheduler.domain.appointments import OPEN, Appointment, AppointmentStatus, require
-from services.scheduler.domain.contractors import Contractor
+from services.scheduler.domain.contractors import Contractor, postcode_district
 from services.scheduler.domain.messages import confirmation_request, offers_request, works_order_request
 from services.scheduler.domain.offers import MAX_OFFERS, Need, Offer, able_for, find_offers
 from services.scheduler.adapters.standards import due_by
@@ -82,7 +82,7 @@ async def make_offers(
     earliest = earliest_start(now, pattern)
     need = Need(
         booking.trade,
-        await store.district_of(session, booking.property_id),
+        postcode_district(booking.postcode) if booking.postcode else None,
         pattern,
         earliest,
         max(booking.book_by, earliest),

@@ -20,7 +20,7 @@ from services.scheduler.adapters.tables import (
     tenancies,
 )
 from services.scheduler.domain.appointments import Appointment, AppointmentStatus
-from services.scheduler.domain.contractors import Contractor, postcode_district
+from services.scheduler.domain.contractors import Contractor
 from services.scheduler.domain.offers import Offer, Taken
 
 
@@ -113,13 +113,6 @@ async def free_place(session: AsyncSession, booked_by: Contractor, starts_at: da
 # -- homes and tenants -----------------------------------------------------------------
 
 
-async def district_of(session: AsyncSession, property_id: str | None) -> str | None:
-    if property_id is None:
-        return None
-    postcode = await session.scalar(select(properties.c.postcode).where(properties.c.id == property_id))
-    return postcode_district(postcode) if postcode else None
-
-
 async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None:
     """How to reach the tenant: what the case said, else the tenancy's own record."""
     if booking.contact_email or booking.contact_phone:
@@ -138,9 +131,13 @@ async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None
 
 
 async def booking(session: AsyncSession, case_id: str) -> Row | None:
-    return (
-        await session.execute(select(bookings_to_make).where(bookings_to_make.c.case_id == case_id))
-    ).first()
+    """What the case needs booked, with the postcode of its home (None when not known)."""
+    query = (
+        select(bookings_to_make, properties.c.postcode)
+        .outerjoin(properties, properties.c.id == bookings_to_make.c.property_id)
+        .where(bookings_to_make.c.case_id == case_id)
+    )
+    return (await session.execute(query)).first()
 
 
 async def set_booking_status(session: AsyncSession, case_id: str, status: str) -> None:
