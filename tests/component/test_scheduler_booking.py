@@ -357,3 +357,16 @@ async def test_a_cancelled_appointment_cannot_be_moved_but_the_case_can_be_booke
     )  # the same order, now for the new visit
     [order] = await rows(runtime, works_orders, case_id=case_id)
     assert order.appointment_id == rebooked.json()["appointment_id"]
+
+
+async def test_the_tenant_cancels_by_text_and_the_case_is_to_book_again(runtime: Runtime):
+    case_id, appointment_id = await booked_case(runtime)
+    await handlers.reply_received(runtime, reply(case_id, Intent.CANCEL))
+    [cancelled] = await emitted(runtime, "appointment.cancelled", case_id)
+    assert cancelled.appointment_id == appointment_id
+    [row] = await rows(runtime, appointments, id=appointment_id)
+    assert (row.status, row.place, row.remind_at) == ("cancelled", None, None)
+    [booking] = await rows(runtime, bookings_to_make, case_id=case_id)
+    assert booking.status == "to_book"
+    await handlers.reply_received(runtime, reply(case_id, Intent.CANCEL))  # nothing left to cancel
+    assert len(await emitted(runtime, "appointment.cancelled", case_id)) == 1
