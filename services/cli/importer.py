@@ -1,4 +1,4 @@
-"""`doorstep import KIND file.csv`: load homes, tenancies or contractors into the
+"""`doorstep import KIND file.csv`: load homes, tenancies, contractors or safety certificates into the
 scheduler's database (SCHEDULER_DATABASE_URL), reporting rejected rows by number.
 Exits 0 when every row was imported, 1 when some were rejected, 2 on a bad command."""
 
@@ -24,7 +24,10 @@ def main(kind: str, file: Path) -> int:
     if kind == CERTIFICATES:
         return _certificates(file)
     if kind not in KINDS:
-        print(f"doorstep import: unknown kind '{kind}'; expected one of {', '.join(sorted({*KINDS, CERTIFICATES}))}", file=sys.stderr)
+        print(
+            f"doorstep import: unknown kind '{kind}'; expected one of {', '.join(sorted({*KINDS, CERTIFICATES}))}",
+            file=sys.stderr,
+        )
         return 2
     if not file.is_file():
         print(f"doorstep import: no such file: {file}", file=sys.stderr)

@@ -55,13 +55,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         wanted={"reply.received": partial(handlers.reply_received, runtime)},
         attempts=runtime.settings.handler_attempts,
     )
-    declare_publications(runtime.broker, {
-        Topic.APPOINTMENTS: AppointmentBooked | AppointmentRescheduled | AppointmentCancelled | WorksOrderRaised
-        | ContractorEnRoute | ContractorArrived | AppointmentCompleted | AppointmentNoAccess | ContractorMissed
-        | WorksInspectionRequested,
-        Topic.NOTIFICATIONS_REQUESTED: NotificationRequested,
-        Topic.FINANCE_RENT_CREDITS: RentCreditDue,
-    })
+    declare_publications(
+        runtime.broker,
+        {
+            Topic.APPOINTMENTS: AppointmentBooked
+            | AppointmentRescheduled
+            | AppointmentCancelled
+            | WorksOrderRaised
+            | ContractorEnRoute
+            | ContractorArrived
+            | AppointmentCompleted
+            | AppointmentNoAccess
+            | ContractorMissed
+            | WorksInspectionRequested,
+            Topic.NOTIFICATIONS_REQUESTED: NotificationRequested,
+            Topic.FINANCE_RENT_CREDITS: RentCreditDue,
+        },
+    )
     app = http_app(runtime, "Doorstep scheduler", "Books repairs, visits and safety checks.")
     app.include_router(staff_router(runtime))
     app.include_router(contractor_router(runtime))
@@ -71,9 +81,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         """Repairs, inspections and visits the scheduler has heard of, oldest first, with
         where each stands (to_book, offered, booked, to_contact, unbooked, completed)."""
         async with runtime.sessions() as session:
-            rows = await session.execute(
-                select(bookings_to_make).order_by(bookings_to_make.c.received_at)
-            )
+            rows = await session.execute(select(bookings_to_make).order_by(bookings_to_make.c.received_at))
         return [BookingToMake.model_validate(row._mapping, from_attributes=False) for row in rows]
 
     return app

@@ -31,14 +31,19 @@ def token_digest(token: str) -> str:
 
 
 def contractor_router(runtime: Runtime) -> APIRouter:
-    async def contractor_id(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    async def contractor_id(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> str:
         found = None
         if credentials is not None:
             async with runtime.sessions() as session:
                 found = await store.contractor_id_for_token(session, token_digest(credentials.credentials))
         if found is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a contractor's bearer token is required",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a contractor's bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return found
 
     Me = Annotated[str, Depends(contractor_id)]
@@ -56,14 +61,22 @@ def contractor_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/contractor", tags=["contractor"])
 
     @router.get("/jobs")
-    async def jobs(me: Me, day: Annotated[date | None, Query(description="London date; today if left out")] = None) -> list[Job]:
+    async def jobs(
+        me: Me, day: Annotated[date | None, Query(description="London date; today if left out")] = None
+    ) -> list[Job]:
         """The contractor's jobs on one day, in time order (cancelled ones left out)."""
         day = day or calendar.local_date(utcnow())
         start, end = calendar.at(day, MIDNIGHT), calendar.at(day + timedelta(days=1), MIDNIGHT)
         async with runtime.sessions() as session:
             rows = await store.contractors_day(session, me, start, end)
-            homes = {p.id: p for p in await session.execute(
-                select(properties).where(properties.c.id.in_([r.property_id for r in rows if r.property_id])))}
+            homes = {
+                p.id: p
+                for p in await session.execute(
+                    select(properties).where(
+                        properties.c.id.in_([r.property_id for r in rows if r.property_id])
+                    )
+                )
+            }
         return [_job(row, homes.get(row.property_id)) for row in rows]
 
     @router.post("/jobs/{appointment_id}/on-the-way")
@@ -77,8 +90,13 @@ def contractor_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/jobs/{appointment_id}/completed")
     async def completed(appointment_id: Own, outcome: Completion) -> AppointmentOut:
-        return AppointmentOut.of(await _act(visits.completed(
-            runtime, appointment_id, outcome.fixed_first_time, outcome.high_value_or_complex)))
+        return AppointmentOut.of(
+            await _act(
+                visits.completed(
+                    runtime, appointment_id, outcome.fixed_first_time, outcome.high_value_or_complex
+                )
+            )
+        )
 
     @router.post("/jobs/{appointment_id}/no-access")
     async def no_access(appointment_id: Own) -> AppointmentOut:
@@ -90,7 +108,9 @@ def contractor_router(runtime: Runtime) -> APIRouter:
 
 def _job(row, home) -> Job:  # type: ignore[no-untyped-def]
     base = AppointmentOut.of(store.appointment_from(row))
-    return Job(**base.model_dump(), address=home.address if home else None, postcode=home.postcode if home else None)
+    return Job(
+        **base.model_dump(), address=home.address if home else None, postcode=home.postcode if home else None
+    )
 
 
 async def _act(action):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from services.scheduler.adapters import store
 from services.scheduler.adapters.standards import due_by
 from services.scheduler.adapters.tables import bookings_to_make
 from services.scheduler.adapters.transactions import in_transaction
+from services.scheduler.domain.appointments import ActionRefused
 from services.scheduler.domain.policy import Job, job_for, offers_by_message
 from services.scheduler.domain.slots import Pattern
 
@@ -49,13 +50,25 @@ async def case_opened(runtime: Runtime, case: CaseOpened) -> None:
 
 
 async def _record(session: AsyncSession, case: CaseOpened, job: Job) -> None:
-    await session.execute(bookings_to_make.insert().values(
-        case_id=case.case_id, reference=case.reference, priority=job.priority, received_at=case.received_at,
-        status="to_book", kind=job.kind, channel=case.channel, trade=job.trade, property_id=case.property_id,
-        tenancy_id=case.tenancy_id, contact_email=case.contact.email if case.contact else None,
-        contact_phone=case.contact.phone if case.contact else None, description=case.description,
-        safeguarding=job.safeguarding, book_by=due_by(job.clock_id, case.received_at),
-    ))
+    await session.execute(
+        bookings_to_make.insert().values(
+            case_id=case.case_id,
+            reference=case.reference,
+            priority=job.priority,
+            received_at=case.received_at,
+            status="to_book",
+            kind=job.kind,
+            channel=case.channel,
+            trade=job.trade,
+            property_id=case.property_id,
+            tenancy_id=case.tenancy_id,
+            contact_email=case.contact.email if case.contact else None,
+            contact_phone=case.contact.phone if case.contact else None,
+            description=case.description,
+            safeguarding=job.safeguarding,
+            book_by=due_by(job.clock_id, case.received_at),
+        )
+    )
 
 
 async def _book_emergency(session: AsyncSession, runtime: Runtime, case_id: str, now: datetime) -> None:
@@ -68,7 +81,8 @@ async def _book_emergency(session: AsyncSession, runtime: Runtime, case_id: str,
 
 
 async def reply_received(runtime: Runtime, reply: ReplyReceived) -> None:
-    """The tenant texted back: a digit chooses an offer, REARRANGE asks for new ones.
+    """The tenant texted back: a digit chooses an offer, REARRANGE asks for new ones, CANCEL
+    cancels the appointment.
     Marked handled only once acted on, so a crash in between means it is acted on again
     (choosing the same offer twice books it once)."""
     event_id = str(reply.event_id)
@@ -79,16 +93,31 @@ async def reply_received(runtime: Runtime, reply: ReplyReceived) -> None:
             await booking.accept_offer(runtime, reply.case_id, reply.offer)
         elif reply.intent is Intent.REARRANGE:
             await _send_fresh_offers(runtime, reply.case_id)
+        elif reply.intent is Intent.CANCEL:
+            await _cancel_for_tenant(runtime, reply)
     except booking.SlotFull:
         await _send_fresh_offers(runtime, reply.case_id)
-    except (booking.UnknownCase, booking.UnknownOffer) as problem:
+    except (booking.UnknownCase, booking.UnknownOffer, ActionRefused) as problem:
         log.warning("reply not acted on", extra={"case_id": reply.case_id, "reason": type(problem).__name__})
     await in_transaction(runtime, lambda session: store.mark_handled(session, event_id, utcnow()))
+
+
+async def _cancel_for_tenant(runtime: Runtime, reply: ReplyReceived) -> None:
+    async def open_one(session: AsyncSession) -> str | None:
+        current = await store.open_appointment_of_case(session, reply.case_id)
+        return current.id if current else None
+
+    appointment_id = reply.appointment_id or await in_transaction(runtime, open_one)
+    if appointment_id is None:
+        raise booking.UnknownCase(reply.case_id)
+    await booking.cancel(runtime, appointment_id)
 
 
 async def _send_fresh_offers(runtime: Runtime, case_id: str) -> None:
     async def work(session: AsyncSession) -> None:
         current = await store.open_appointment_of_case(session, case_id)
-        await booking.send_offers(session, runtime, case_id, utcnow(), (current.starts_at,) if current else ())
+        await booking.send_offers(
+            session, runtime, case_id, utcnow(), (current.starts_at,) if current else ()
+        )
 
     await in_transaction(runtime, work)

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,7 +130,9 @@ class PropertyRow(_Row):
     address: Annotated[str, Field(min_length=1, max_length=300)]
     postcode: Postcode
     has_gas: YesNo
-    year_built: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=1700, le=date.today().year)] = None
+    year_built: Annotated[
+        Annotated[int, Field(ge=1700, le=date.today().year)] | None, BeforeValidator(_blank_to_none)
+    ] = None
     block_id: OptionalId = None
     block_name: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
 
@@ -133,8 +143,11 @@ class TenancyRow(_Row):
     tenant_name: Text
     mobile: OptionalPhone = None
     email: OptionalEmail = None
-    preferred_channel: Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
-                                 Field(pattern="^(sms|email)$")] = "sms"
+    preferred_channel: Annotated[
+        str,
+        BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+        Field(pattern="^(sms|email)$"),
+    ] = "sms"
     active: YesNo = True
 
     @model_validator(mode="after")
@@ -152,12 +165,16 @@ class ContractorRow(_Row):
     id: Id
     name: Text
     phone: Phone
-    trades: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_]+$")]], BeforeValidator(_list), Field(min_length=1)]
+    trades: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z_]+$")]], BeforeValidator(_list), Field(min_length=1)
+    ]
     areas: Annotated[list[str], BeforeValidator(_list), AfterValidator(_districts)]
     working_days: Annotated[list[int], BeforeValidator(_weekdays)]
     capacity_per_slot: Annotated[int, Field(ge=1, le=50)]
     emergency_rota: YesNo = False
-    token_sha256: Annotated[str | None, BeforeValidator(_blank_to_none), Field(pattern=r"^[0-9a-f]{64}$")] = None
+    token_sha256: Annotated[
+        Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None, BeforeValidator(_blank_to_none)
+    ] = None
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -275,4 +292,3 @@ async def upsert(session: AsyncSession, table: Table, values: dict[str, Any]) ->
     statement = dialect.insert(table).values(**values)
     changes = {k: statement.excluded[k] for k in values if k != "id"}
     await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=changes))
-

@@ -21,8 +21,12 @@ class OfferOut(_Out):
 
     @classmethod
     def of(cls, offer: Offer) -> "OfferOut":
-        return cls(number=offer.number, contractor_id=offer.contractor_id, starts_at=offer.starts_at,
-                   ends_at=offer.ends_at)
+        return cls(
+            number=offer.number,
+            contractor_id=offer.contractor_id,
+            starts_at=offer.starts_at,
+            ends_at=offer.ends_at,
+        )
 
 
 class Offers(_Out):
@@ -42,9 +46,16 @@ class AppointmentOut(_Out):
 
     @classmethod
     def of(cls, appointment: Appointment) -> "AppointmentOut":
-        return cls(appointment_id=appointment.id, case_id=appointment.case_id, reference=appointment.reference,
-                   kind=appointment.kind, status=appointment.status, starts_at=appointment.starts_at,
-                   ends_at=appointment.ends_at, contractor_id=appointment.contractor_id)
+        return cls(
+            appointment_id=appointment.id,
+            case_id=appointment.case_id,
+            reference=appointment.reference,
+            kind=appointment.kind,
+            status=appointment.status,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            contractor_id=appointment.contractor_id,
+        )
 
 
 class Job(AppointmentOut):

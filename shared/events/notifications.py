@@ -84,6 +84,7 @@ class Intent(StrEnum):
     CONFIRM = "confirm"
     REARRANGE = "rearrange"
     CHOOSE_OFFER = "choose_offer"  # replied with the number of one of the offers made
+    CANCEL = "cancel"  # no longer wants the appointment
 
 
 class ReplyReceived(Event):

@@ -50,7 +50,9 @@ async def rows(runtime: Runtime, table, **where):  # type: ignore[no-untyped-def
 
 
 def reply(case_id: str, intent: Intent, offer: int | None = None) -> ReplyReceived:
-    return ReplyReceived(correlation_id=case_id, case_id=case_id, intent=intent, offer=offer, received_at=utcnow())
+    return ReplyReceived(
+        correlation_id=case_id, case_id=case_id, intent=intent, offer=offer, received_at=utcnow()
+    )
 
 
 # -- emergencies -------------------------------------------------------------------------
@@ -89,7 +91,9 @@ async def test_a_redelivered_case_books_nothing_more(runtime: Runtime):
 
 async def test_an_emergency_with_nobody_on_the_rota_is_left_for_staff(runtime: Runtime):
     async with runtime.sessions.begin() as session:
-        await session.execute(contractors.update().where(contractors.c.id == "c-rota").values(emergency_rota=False))
+        await session.execute(
+            contractors.update().where(contractors.c.id == "c-rota").values(emergency_rota=False)
+        )
     case = opened(priority=Priority.EMERGENCY)
     await handlers.case_opened(runtime, case)
     assert not await emitted(runtime, "appointment.booked", case.case_id)
@@ -126,8 +130,11 @@ async def test_the_tenant_replying_2_books_the_second_offer(runtime: Runtime):
     [booked] = await emitted(runtime, "appointment.booked", case.case_id)
     local = calendar.local(booked.starts_at)
     assert offers.personalisation["offer_2"].startswith(f"{local:%A} {local.day} {local:%B}")
-    [confirmation] = [r for r in await emitted(runtime, "notification.requested", case.case_id)
-                      if r.purpose is Purpose.APPOINTMENT_CONFIRMATION]
+    [confirmation] = [
+        r
+        for r in await emitted(runtime, "notification.requested", case.case_id)
+        if r.purpose is Purpose.APPOINTMENT_CONFIRMATION
+    ]
     assert confirmation.recipient == TENANT and confirmation.appointment_starts_at == booked.starts_at
     assert len(await emitted(runtime, "works_order.raised", case.case_id)) == 1
 
@@ -193,7 +200,9 @@ async def test_staff_list_offers_and_book_one_during_the_call(runtime: Runtime, 
     offers = listed.json()["offers"]
     assert [o["number"] for o in offers] == [1, 2, 3]
 
-    booked = await staff_api.post(f"/staff/cases/{case.case_id}/appointment", json={"offer": 3}, headers=STAFF)
+    booked = await staff_api.post(
+        f"/staff/cases/{case.case_id}/appointment", json={"offer": 3}, headers=STAFF
+    )
     assert booked.status_code == 201, booked.text
     assert booked.json()["starts_at"] == offers[2]["starts_at"]
     assert booked.json()["status"] == "booked"
@@ -210,11 +219,15 @@ async def test_the_staff_api_names_what_is_missing_or_wrong(staff_api: httpx.Asy
     assert (await staff_api.get("/staff/cases/nope/offers", headers=STAFF)).status_code == 404
     case = opened(channel=Channel.PHONE)
     await handlers.case_opened(runtime, case)
-    bad = await staff_api.post(f"/staff/cases/{case.case_id}/appointment", json={"offer": "first"}, headers=STAFF)
+    bad = await staff_api.post(
+        f"/staff/cases/{case.case_id}/appointment", json={"offer": "first"}, headers=STAFF
+    )
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "offer"]
     assert "first" not in bad.text
-    unlisted = await staff_api.post(f"/staff/cases/{case.case_id}/appointment", json={"offer": 1}, headers=STAFF)
+    unlisted = await staff_api.post(
+        f"/staff/cases/{case.case_id}/appointment", json={"offer": 1}, headers=STAFF
+    )
     assert unlisted.status_code == 404  # offers are listed before one is taken
     assert (await staff_api.post("/staff/appointments/nope/cancel", headers=STAFF)).status_code == 404
 
@@ -223,8 +236,12 @@ async def test_the_last_place_taken_by_someone_else_is_a_409_with_fresh_offers(
     runtime: Runtime, staff_api: httpx.AsyncClient
 ):
     async with runtime.sessions.begin() as session:  # only the plumber, one place per slot, does taps
-        await session.execute(contractors.update().where(contractors.c.trades.is_not(None))
-                              .where(contractors.c.id != "c-plumb").values(trades=["roofing"]))
+        await session.execute(
+            contractors.update()
+            .where(contractors.c.trades.is_not(None))
+            .where(contractors.c.id != "c-plumb")
+            .values(trades=["roofing"])
+        )
     first, second = opened(channel=Channel.PHONE), opened(channel=Channel.PHONE)
     for case in (first, second):
         await handlers.case_opened(runtime, case)
@@ -233,13 +250,17 @@ async def test_the_last_place_taken_by_someone_else_is_a_409_with_fresh_offers(
     assert offers_a[0] == offers_b[0]  # the plumber's one place at the earliest slot, offered to both
 
     won = await staff_api.post(f"/staff/cases/{first.case_id}/appointment", json={"offer": 1}, headers=STAFF)
-    lost = await staff_api.post(f"/staff/cases/{second.case_id}/appointment", json={"offer": 1}, headers=STAFF)
+    lost = await staff_api.post(
+        f"/staff/cases/{second.case_id}/appointment", json={"offer": 1}, headers=STAFF
+    )
     assert won.status_code == 201
     assert lost.status_code == 409
     body = lost.json()
     assert "taken" in body["detail"]
     assert body["offers"] and offers_a[0]["starts_at"] not in [o["starts_at"] for o in body["offers"]]
-    retry = await staff_api.post(f"/staff/cases/{second.case_id}/appointment", json={"offer": 1}, headers=STAFF)
+    retry = await staff_api.post(
+        f"/staff/cases/{second.case_id}/appointment", json={"offer": 1}, headers=STAFF
+    )
     assert retry.status_code == 201
 
 
@@ -263,7 +284,11 @@ async def test_rearrange_sends_fresh_offers_and_choosing_one_moves_the_appointme
         await session.execute(appointments.update().values(reminded_at=utcnow()))
 
     await handlers.reply_received(runtime, reply(case_id, Intent.REARRANGE))
-    offers = [r for r in await emitted(runtime, "notification.requested", case_id) if r.purpose is Purpose.APPOINTMENT_OFFERS]
+    offers = [
+        r
+        for r in await emitted(runtime, "notification.requested", case_id)
+        if r.purpose is Purpose.APPOINTMENT_OFFERS
+    ]
     assert len(offers) == 2
     fresh = await rows(runtime, offers_table, case_id=case_id)
     assert len(fresh) == 3 and before.starts_at not in [o.starts_at for o in fresh]
@@ -275,12 +300,17 @@ async def test_rearrange_sends_fresh_offers_and_choosing_one_moves_the_appointme
     assert after.starts_at == moved.starts_at != before.starts_at
     assert after.reminded_at is None
     assert after.remind_at == remind_at(after.starts_at, moved.rescheduled_at, calendar) != before.remind_at
-    confirmations = [r for r in await emitted(runtime, "notification.requested", case_id)
-                     if r.purpose is Purpose.APPOINTMENT_CONFIRMATION]
+    confirmations = [
+        r
+        for r in await emitted(runtime, "notification.requested", case_id)
+        if r.purpose is Purpose.APPOINTMENT_CONFIRMATION
+    ]
     assert [c.appointment_starts_at for c in confirmations] == [before.starts_at, moved.starts_at]
 
 
-async def test_cancelling_frees_the_place_and_drops_the_reminder(runtime: Runtime, staff_api: httpx.AsyncClient):
+async def test_cancelling_frees_the_place_and_drops_the_reminder(
+    runtime: Runtime, staff_api: httpx.AsyncClient
+):
     case_id, appointment_id = await booked_case(runtime)
     response = await staff_api.post(f"/staff/appointments/{appointment_id}/cancel", headers=STAFF)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
@@ -294,3 +324,49 @@ async def test_cancelling_frees_the_place_and_drops_the_reminder(runtime: Runtim
     # The freed place can be booked again.
     listed = (await staff_api.get(f"/staff/cases/{case_id}/offers", headers=STAFF)).json()["offers"]
     assert datetime.fromisoformat(listed[0]["starts_at"]) == row.starts_at
+
+
+async def test_staff_move_an_appointment_by_booking_another_offer(
+    runtime: Runtime, staff_api: httpx.AsyncClient
+):
+    case_id, appointment_id = await booked_case(runtime)
+    [before] = await rows(runtime, appointments, id=appointment_id)
+    listed = (await staff_api.get(f"/staff/cases/{case_id}/offers", headers=STAFF)).json()["offers"]
+    assert before.starts_at not in [datetime.fromisoformat(o["starts_at"]) for o in listed]
+
+    moved = await staff_api.post(f"/staff/cases/{case_id}/appointment", json={"offer": 2}, headers=STAFF)
+    assert moved.status_code == 201
+    assert moved.json()["appointment_id"] == appointment_id
+    assert moved.json()["starts_at"] == listed[1]["starts_at"]
+    [rescheduled] = await emitted(runtime, "appointment.rescheduled", case_id)
+    assert rescheduled.starts_at == datetime.fromisoformat(listed[1]["starts_at"])
+    [after] = await rows(runtime, appointments, id=appointment_id)
+    assert after.place is not None and len(await rows(runtime, appointments, case_id=case_id)) == 1
+
+
+async def test_a_cancelled_appointment_cannot_be_moved_but_the_case_can_be_booked_again(
+    runtime: Runtime, staff_api: httpx.AsyncClient
+):
+    case_id, appointment_id = await booked_case(runtime)
+    await staff_api.post(f"/staff/appointments/{appointment_id}/cancel", headers=STAFF)
+    await staff_api.get(f"/staff/cases/{case_id}/offers", headers=STAFF)
+    rebooked = await staff_api.post(f"/staff/cases/{case_id}/appointment", json={"offer": 1}, headers=STAFF)
+    assert rebooked.status_code == 201 and rebooked.json()["appointment_id"] != appointment_id
+    assert (
+        len(await emitted(runtime, "works_order.raised", case_id)) == 1
+    )  # the same order, now for the new visit
+    [order] = await rows(runtime, works_orders, case_id=case_id)
+    assert order.appointment_id == rebooked.json()["appointment_id"]
+
+
+async def test_the_tenant_cancels_by_text_and_the_case_is_to_book_again(runtime: Runtime):
+    case_id, appointment_id = await booked_case(runtime)
+    await handlers.reply_received(runtime, reply(case_id, Intent.CANCEL))
+    [cancelled] = await emitted(runtime, "appointment.cancelled", case_id)
+    assert cancelled.appointment_id == appointment_id
+    [row] = await rows(runtime, appointments, id=appointment_id)
+    assert (row.status, row.place, row.remind_at) == ("cancelled", None, None)
+    [booking] = await rows(runtime, bookings_to_make, case_id=case_id)
+    assert booking.status == "to_book"
+    await handlers.reply_received(runtime, reply(case_id, Intent.CANCEL))  # nothing left to cancel
+    assert len(await emitted(runtime, "appointment.cancelled", case_id)) == 1

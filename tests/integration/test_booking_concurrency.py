@@ -34,7 +34,9 @@ async def runtime(database_url: str) -> AsyncIterator[Runtime]:
     runtime = await scheduler_runtime(database_url)
     await seed(runtime)
     async with runtime.sessions.begin() as session:  # taps go to the plumber alone
-        await session.execute(contractors.update().where(contractors.c.id != "c-plumb").values(trades=["roofing"]))
+        await session.execute(
+            contractors.update().where(contractors.c.id != "c-plumb").values(trades=["roofing"])
+        )
     yield runtime
     await runtime.engine.dispose()
 
@@ -52,9 +54,12 @@ async def callers_offered_the_same_slot(runtime: Runtime, api: httpx.AsyncClient
 
 
 async def book_all_at_once(api: httpx.AsyncClient, case_ids: list[str]) -> list[httpx.Response]:
-    return await asyncio.gather(*(
-        api.post(f"/staff/cases/{case_id}/appointment", json={"offer": 1}, headers=STAFF) for case_id in case_ids
-    ))
+    return await asyncio.gather(
+        *(
+            api.post(f"/staff/cases/{case_id}/appointment", json={"offer": 1}, headers=STAFF)
+            for case_id in case_ids
+        )
+    )
 
 
 async def places_used(runtime: Runtime) -> Counter:
@@ -68,7 +73,9 @@ async def places_used(runtime: Runtime) -> Counter:
 
 
 async def test_the_last_place_goes_to_exactly_one_of_many_simultaneous_callers(runtime: Runtime):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://s") as api:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://s"
+    ) as api:
         case_ids = await callers_offered_the_same_slot(runtime, api, CALLERS)
         responses = await book_all_at_once(api, case_ids)
 
@@ -83,8 +90,12 @@ async def test_the_last_place_goes_to_exactly_one_of_many_simultaneous_callers(r
 
 async def test_a_slot_with_two_places_takes_exactly_two(runtime: Runtime):
     async with runtime.sessions.begin() as session:
-        await session.execute(contractors.update().where(contractors.c.id == "c-plumb").values(capacity_per_slot=2))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://s") as api:
+        await session.execute(
+            contractors.update().where(contractors.c.id == "c-plumb").values(capacity_per_slot=2)
+        )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://s"
+    ) as api:
         case_ids = await callers_offered_the_same_slot(runtime, api, CALLERS)
         responses = await book_all_at_once(api, case_ids)
 

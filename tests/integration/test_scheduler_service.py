@@ -18,7 +18,7 @@ from shared.events.notifications import Intent, Purpose, ReplyReceived
 from shared.kafka import ensure_topics
 from shared.topics import Topic
 from services.cli.processes import start, stop_all, wait_ready
-from tests.kafka_reader import TopicReader
+from tests.kafka_reader import Seen, TopicReader
 from tests.scheduler_world import STAFF_TOKEN, TENANT, TOKENS, opened, scheduler_runtime, seed
 
 pytestmark = pytest.mark.kafka
@@ -41,15 +41,22 @@ async def send(bootstrap: str, topic: Topic, *events) -> None:  # type: ignore[n
 
 
 def of_case(case_id: str, event_type: str, purpose: Purpose | None = None):  # type: ignore[no-untyped-def]
-    def match(seen) -> bool:  # type: ignore[no-untyped-def]
+    def match(seen: Seen) -> bool:
+        if seen.key != case_id.encode():
+            return False  # another test's record, perhaps one left unreadable on purpose
         body = seen.json()
-        return (body.get("case_id") == case_id and body.get("event_type") == event_type
-                and (purpose is None or body.get("purpose") == purpose))
+        return (
+            body.get("case_id") == case_id
+            and body.get("event_type") == event_type
+            and (purpose is None or body.get("purpose") == purpose)
+        )
 
     return match
 
 
-async def test_the_scheduler_process_books_and_reports_on_the_real_broker(kafka_bootstrap: str, tmp_path: Path):
+async def test_the_scheduler_process_books_and_reports_on_the_real_broker(
+    kafka_bootstrap: str, tmp_path: Path
+):
     await ensure_topics(kafka_bootstrap)
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'scheduler.db'}"
     seeded = await scheduler_runtime(database_url)
@@ -79,22 +86,35 @@ async def test_the_scheduler_process_books_and_reports_on_the_real_broker(kafka_
                 booked = await reader.wait_for(of_case(emergency.case_id, "appointment.booked"), 60)
                 order = await reader.wait_for(of_case(emergency.case_id, "works_order.raised"))
                 confirmation = await reader.wait_for(
-                    of_case(emergency.case_id, "notification.requested", Purpose.WORKS_ORDER_CONFIRMATION))
+                    of_case(emergency.case_id, "notification.requested", Purpose.WORKS_ORDER_CONFIRMATION)
+                )
                 offers = await reader.wait_for(
-                    of_case(written.case_id, "notification.requested", Purpose.APPOINTMENT_OFFERS))
+                    of_case(written.case_id, "notification.requested", Purpose.APPOINTMENT_OFFERS)
+                )
 
                 appointment_id = booked.json()["appointment_id"]
                 async with httpx.AsyncClient(base_url=base, timeout=10) as http:
                     rota = {"Authorization": f"Bearer {TOKENS['c-rota']}"}
-                    assert (await http.post(f"/contractor/jobs/{appointment_id}/on-the-way", headers=rota)).status_code == 200
-                    en_route = await reader.wait_for(of_case(emergency.case_id, "appointment.contractor_en_route"))
+                    assert (
+                        await http.post(f"/contractor/jobs/{appointment_id}/on-the-way", headers=rota)
+                    ).status_code == 200
+                    en_route = await reader.wait_for(
+                        of_case(emergency.case_id, "appointment.contractor_en_route")
+                    )
                     staff = {"Authorization": f"Bearer {STAFF_TOKEN}"}
-                    missed = await http.post(f"/staff/appointments/{appointment_id}/missed", headers=staff, json={})
+                    missed = await http.post(
+                        f"/staff/appointments/{appointment_id}/missed", headers=staff, json={}
+                    )
                     assert missed.status_code == 204
                 credit = await reader.wait_for(of_case(emergency.case_id, "rent_credit.due"))
 
-                choice = ReplyReceived(correlation_id=written.case_id, case_id=written.case_id,
-                                       intent=Intent.CHOOSE_OFFER, offer=1, received_at=utcnow())
+                choice = ReplyReceived(
+                    correlation_id=written.case_id,
+                    case_id=written.case_id,
+                    intent=Intent.CHOOSE_OFFER,
+                    offer=1,
+                    received_at=utcnow(),
+                )
                 await send(kafka_bootstrap, Topic.NOTIFICATIONS_OUTCOMES, choice)
                 chosen = await reader.wait_for(of_case(written.case_id, "appointment.booked"), 60)
         finally:

@@ -16,23 +16,34 @@ from services.scheduler.domain.slots import Pattern, slots_between
 from services.scheduler.domain.wording import spoken_date, spoken_offer, spoken_window
 
 
-
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     return calendar.at(day, time(hour, minute))
 
 
 def contractor(cid: str = "c1", **changes: object) -> Contractor:
     values: dict[str, object] = dict(
-        id=cid, name="Acme", phone="020 7946 0123", trades=frozenset({"plumbing"}), areas=frozenset({"SE15"}),
-        working_days=frozenset({1, 2, 3, 4, 5, 6}), capacity_per_slot=1, emergency_rota=False,
+        id=cid,
+        name="Acme",
+        phone="020 7946 0123",
+        trades=frozenset({"plumbing"}),
+        areas=frozenset({"SE15"}),
+        working_days=frozenset({1, 2, 3, 4, 5, 6}),
+        capacity_per_slot=1,
+        emergency_rota=False,
     )
     values.update(changes)
     return Contractor(**values)  # type: ignore[arg-type]
 
 
 def local_windows(slots) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
-    return [(f"{calendar.local(s.starts_at):%a %d}", f"{calendar.local(s.starts_at):%H:%M}",
-             f"{calendar.local(s.ends_at):%H:%M}") for s in slots]
+    return [
+        (
+            f"{calendar.local(s.starts_at):%a %d}",
+            f"{calendar.local(s.starts_at):%H:%M}",
+            f"{calendar.local(s.ends_at):%H:%M}",
+        )
+        for s in slots
+    ]
 
 
 # -- slot patterns -----------------------------------------------------------------------
@@ -50,7 +61,9 @@ def test_repair_slots_are_weekday_mornings_and_afternoons_and_saturday_mornings(
 
 def test_no_repair_slots_on_bank_holidays():
     christmas, boxing_day_substitute = date(2026, 12, 25), date(2026, 12, 28)
-    slots = list(slots_between(at(christmas, 0), at(christmas + timedelta(days=5), 0), Pattern.REPAIR, calendar))
+    slots = list(
+        slots_between(at(christmas, 0), at(christmas + timedelta(days=5), 0), Pattern.REPAIR, calendar)
+    )
     days = {calendar.local_date(s.starts_at) for s in slots}
     # Boxing Day falls on the Saturday: no morning slot, and the Monday is its substitute.
     assert christmas not in days and boxing_day_substitute not in days and date(2026, 12, 26) not in days
@@ -73,7 +86,9 @@ def test_office_slots_follow_london_time_in_summer():
 
 def test_emergency_windows_run_through_nights_sundays_and_christmas():
     christmas_night = datetime(2026, 12, 25, 23, 30, tzinfo=UTC)
-    slots = list(slots_between(christmas_night, christmas_night + timedelta(hours=6), Pattern.EMERGENCY, calendar))
+    slots = list(
+        slots_between(christmas_night, christmas_night + timedelta(hours=6), Pattern.EMERGENCY, calendar)
+    )
     assert slots[0].starts_at == datetime(2026, 12, 26, 0, 0, tzinfo=UTC)  # 22:00-24:00 has too little left
     assert all(s.ends_at - s.starts_at == timedelta(hours=2) for s in slots)
     assert [s.starts_at.hour for s in slots] == [0, 2, 4]
@@ -90,7 +105,9 @@ def test_an_emergency_window_already_running_is_offered_while_an_hour_is_left():
 MONDAY = date(2026, 11, 30)
 
 
-def need(pattern: Pattern = Pattern.REPAIR, days: int = 28, trade: str = "plumbing", district: str | None = "SE15") -> Need:
+def need(
+    pattern: Pattern = Pattern.REPAIR, days: int = 28, trade: str = "plumbing", district: str | None = "SE15"
+) -> Need:
     return Need(trade, district, pattern, at(MONDAY, 7), at(MONDAY, 7) + timedelta(days=days))
 
 
@@ -119,7 +136,10 @@ def test_the_least_loaded_contractor_gets_the_slot():
 
 
 def test_only_contractors_of_the_trade_and_area_are_offered():
-    others = [contractor("elec", trades=frozenset({"electrical"})), contractor("far", areas=frozenset({"N1"}))]
+    others = [
+        contractor("elec", trades=frozenset({"electrical"})),
+        contractor("far", areas=frozenset({"N1"})),
+    ]
     assert find_offers(need(), others, {}, calendar) == []
     general = contractor("gen", trades=frozenset({"general"}))
     assert find_offers(need(), [*others, general], {}, calendar)[0].contractor_id == "gen"
@@ -174,22 +194,49 @@ def test_postcode_districts():
 # -- what a case needs -------------------------------------------------------------------
 
 
-def case(kind: CaseKind = CaseKind.REPAIR_REQUEST, priority: Priority | None = Priority.ROUTINE,
-         flags: tuple[Flag, ...] = (), description: str = "") -> CaseOpened:
-    return CaseOpened(correlation_id="c", case_id="c", reference="HX-1", channel=Channel.EMAIL, kind=kind,
-                      priority=priority, flags=flags, received_at=at(MONDAY, 10), description=description)
+def case(
+    kind: CaseKind = CaseKind.REPAIR_REQUEST,
+    priority: Priority | None = Priority.ROUTINE,
+    flags: tuple[Flag, ...] = (),
+    description: str = "",
+) -> CaseOpened:
+    return CaseOpened(
+        correlation_id="c",
+        case_id="c",
+        reference="HX-1",
+        channel=Channel.EMAIL,
+        kind=kind,
+        priority=priority,
+        flags=flags,
+        received_at=at(MONDAY, 10),
+        description=description,
+    )
 
 
 @pytest.mark.parametrize(
     ("opened", "kind", "pattern", "clock"),
     [
-        (case(priority=Priority.EMERGENCY), AppointmentKind.REPAIR, Pattern.EMERGENCY, "repair_completion_emergency"),
+        (
+            case(priority=Priority.EMERGENCY),
+            AppointmentKind.REPAIR,
+            Pattern.EMERGENCY,
+            "repair_completion_emergency",
+        ),
         (case(priority=Priority.URGENT), AppointmentKind.REPAIR, Pattern.REPAIR, "repair_completion_urgent"),
         (case(priority=None), AppointmentKind.REPAIR, Pattern.REPAIR, "repair_completion_routine"),
-        (case(flags=(Flag.INSPECTION_REQUIRED,)), AppointmentKind.INSPECTION, Pattern.OFFICE, "pre_work_inspection"),
+        (
+            case(flags=(Flag.INSPECTION_REQUIRED,)),
+            AppointmentKind.INSPECTION,
+            Pattern.OFFICE,
+            "pre_work_inspection",
+        ),
         (case(CaseKind.HOME_VISIT), AppointmentKind.HOME_VISIT, Pattern.OFFICE, "home_visit"),
-        (case(CaseKind.HOME_VISIT, flags=(Flag.SAFEGUARDING,)), AppointmentKind.HOME_VISIT, Pattern.OFFICE,
-         "home_visit_harassment_or_domestic_violence"),
+        (
+            case(CaseKind.HOME_VISIT, flags=(Flag.SAFEGUARDING,)),
+            AppointmentKind.HOME_VISIT,
+            Pattern.OFFICE,
+            "home_visit_harassment_or_domestic_violence",
+        ),
     ],
 )
 def test_each_case_gets_its_kind_of_appointment_and_its_standard(opened, kind, pattern, clock):  # type: ignore[no-untyped-def]

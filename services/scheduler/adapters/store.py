@@ -1,5 +1,7 @@
 """Reading and writing the scheduler's records inside a caller's transaction."""
 
+import time
+import weakref
 from collections import Counter
 from datetime import datetime
 
@@ -18,7 +20,7 @@ from services.scheduler.adapters.tables import (
     tenancies,
 )
 from services.scheduler.domain.appointments import Appointment, AppointmentStatus
-from services.scheduler.domain.contractors import Contractor, postcode_district
+from services.scheduler.domain.contractors import Contractor
 from services.scheduler.domain.offers import Offer, Taken
 
 
@@ -47,6 +49,24 @@ async def all_contractors(session: AsyncSession) -> list[Contractor]:
     return [contractor_from(row) for row in rows]
 
 
+# Offers are searched over every contractor for each repair; the list changes only when the
+# landlord imports a new one, so it is read again at most this often. A booking always
+# reads its contractor afresh, so a stale list can only make an offer, never a booking.
+CONTRACTORS_FOR_OFFERS_TTL = 30.0
+_contractors_read: weakref.WeakKeyDictionary[object, tuple[float, list[Contractor]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def contractors_for_offers(session: AsyncSession) -> list[Contractor]:
+    engine = session.bind
+    known = _contractors_read.get(engine)
+    if known is None or time.monotonic() - known[0] > CONTRACTORS_FOR_OFFERS_TTL:
+        known = (time.monotonic(), await all_contractors(session))
+        _contractors_read[engine] = known
+    return known[1]
+
+
 async def contractor(session: AsyncSession, contractor_id: str) -> Contractor | None:
     row = (await session.execute(select(contractors).where(contractors.c.id == contractor_id))).first()
     return contractor_from(row) if row else None
@@ -56,14 +76,19 @@ async def contractor_id_for_token(session: AsyncSession, token_sha256: str) -> s
     return await session.scalar(select(contractors.c.id).where(contractors.c.token_sha256 == token_sha256))
 
 
-async def taken_places(session: AsyncSession, earliest: datetime, latest: datetime) -> Taken:
+async def taken_places(
+    session: AsyncSession, earliest: datetime, latest: datetime, contractor_ids: list[str] | None = None
+) -> Taken:
     """Places booked per (contractor, slot start) for slots starting in [earliest, latest)."""
-    rows = await session.execute(
+    query = (
         select(appointments.c.contractor_id, appointments.c.starts_at, func.count())
         .where(appointments.c.place.is_not(None))
         .where(appointments.c.starts_at >= earliest, appointments.c.starts_at < latest)
         .group_by(appointments.c.contractor_id, appointments.c.starts_at)
     )
+    if contractor_ids is not None:
+        query = query.where(appointments.c.contractor_id.in_(contractor_ids))
+    rows = await session.execute(query)
     return Counter({(cid, starts): count for cid, starts, count in rows})
 
 
@@ -88,13 +113,6 @@ async def free_place(session: AsyncSession, booked_by: Contractor, starts_at: da
 # -- homes and tenants -----------------------------------------------------------------
 
 
-async def district_of(session: AsyncSession, property_id: str | None) -> str | None:
-    if property_id is None:
-        return None
-    postcode = await session.scalar(select(properties.c.postcode).where(properties.c.id == property_id))
-    return postcode_district(postcode) if postcode else None
-
-
 async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None:
     """How to reach the tenant: what the case said, else the tenancy's own record."""
     if booking.contact_email or booking.contact_phone:
@@ -113,12 +131,22 @@ async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None
 
 
 async def booking(session: AsyncSession, case_id: str) -> Row | None:
-    return (await session.execute(select(bookings_to_make).where(bookings_to_make.c.case_id == case_id))).first()
+    """What the case needs booked, with the postcode of its home (None when not known)."""
+    query = (
+        select(bookings_to_make, properties.c.postcode)
+        .outerjoin(properties, properties.c.id == bookings_to_make.c.property_id)
+        .where(bookings_to_make.c.case_id == case_id)
+    )
+    return (await session.execute(query)).first()
 
 
 async def set_booking_status(session: AsyncSession, case_id: str, status: str) -> None:
+    await update_booking(session, case_id, status=status)
+
+
+async def update_booking(session: AsyncSession, case_id: str, **values: object) -> None:
     await session.execute(
-        update(bookings_to_make).where(bookings_to_make.c.case_id == case_id).values(status=status)
+        update(bookings_to_make).where(bookings_to_make.c.case_id == case_id).values(**values)
     )
 
 
@@ -128,8 +156,14 @@ async def replace_offers(session: AsyncSession, case_id: str, made: list[Offer],
         await session.execute(
             offers.insert(),
             [
-                {"case_id": case_id, "number": o.number, "contractor_id": o.contractor_id,
-                 "starts_at": o.starts_at, "ends_at": o.ends_at, "made_at": now}
+                {
+                    "case_id": case_id,
+                    "number": o.number,
+                    "contractor_id": o.contractor_id,
+                    "starts_at": o.starts_at,
+                    "ends_at": o.ends_at,
+                    "made_at": now,
+                }
                 for o in made
             ],
         )
@@ -178,7 +212,9 @@ async def update_appointment(session: AsyncSession, appointment_id: str, **value
     await session.execute(update(appointments).where(appointments.c.id == appointment_id).values(**values))
 
 
-async def contractors_day(session: AsyncSession, contractor_id: str, start: datetime, end: datetime) -> list[Row]:
+async def contractors_day(
+    session: AsyncSession, contractor_id: str, start: datetime, end: datetime
+) -> list[Row]:
     rows = await session.execute(
         select(appointments)
         .where(appointments.c.contractor_id == contractor_id)
@@ -190,7 +226,9 @@ async def contractors_day(session: AsyncSession, contractor_id: str, start: date
 
 
 async def was_handled(session: AsyncSession, event_id: str) -> bool:
-    found = await session.scalar(select(handled_events.c.event_id).where(handled_events.c.event_id == event_id))
+    found = await session.scalar(
+        select(handled_events.c.event_id).where(handled_events.c.event_id == event_id)
+    )
     return found is not None
 
 

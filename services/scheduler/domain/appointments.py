@@ -21,7 +21,12 @@ class AppointmentStatus(StrEnum):
 OPEN = frozenset({AppointmentStatus.BOOKED, AppointmentStatus.EN_ROUTE})
 # The visit is over, one way or another.
 FINISHED = frozenset(
-    {AppointmentStatus.COMPLETED, AppointmentStatus.NO_ACCESS, AppointmentStatus.MISSED, AppointmentStatus.CANCELLED}
+    {
+        AppointmentStatus.COMPLETED,
+        AppointmentStatus.NO_ACCESS,
+        AppointmentStatus.MISSED,
+        AppointmentStatus.CANCELLED,
+    }
 )
 
 

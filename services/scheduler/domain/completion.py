@@ -16,5 +16,7 @@ def sample_draw(appointment_id: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def needs_post_inspection(appointment_id: str, high_value_or_complex: bool, share: float = INSPECTION_SHARE) -> bool:
+def needs_post_inspection(
+    appointment_id: str, high_value_or_complex: bool, share: float = INSPECTION_SHARE
+) -> bool:
     return high_value_or_complex or sample_draw(appointment_id) < share

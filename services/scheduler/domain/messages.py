@@ -120,15 +120,21 @@ def missed_request(
         appointment.id,
         appointment.case_id,
         recipient,
-        {"reference": appointment.reference, "appointment_date": spoken_date(appointment.starts_at, calendar),
-         "credit": f"£{pounds}"},
+        {
+            "reference": appointment.reference,
+            "appointment_date": spoken_date(appointment.starts_at, calendar),
+            "credit": f"£{pounds}",
+        },
         appointment=appointment,
         safeguarding=safeguarding,
     )
 
 
 def no_access_request(
-    appointment: Appointment, recipient: Recipient, contractor_name: str, calendar: WorkingCalendar,
+    appointment: Appointment,
+    recipient: Recipient,
+    contractor_name: str,
+    calendar: WorkingCalendar,
     safeguarding: bool,
 ) -> NotificationRequested:
     """The card left at the door, also sent as a message: call us to rebook."""
@@ -137,14 +143,19 @@ def no_access_request(
         appointment.id,
         appointment.case_id,
         recipient,
-        {"reference": appointment.reference, "appointment_date": spoken_date(appointment.starts_at, calendar),
-         "contractor_name": contractor_name},
+        {
+            "reference": appointment.reference,
+            "appointment_date": spoken_date(appointment.starts_at, calendar),
+            "contractor_name": contractor_name,
+        },
         appointment=appointment,
         safeguarding=safeguarding,
     )
 
 
-def survey_request(appointment: Appointment, recipient: Recipient, safeguarding: bool) -> NotificationRequested:
+def survey_request(
+    appointment: Appointment, recipient: Recipient, safeguarding: bool
+) -> NotificationRequested:
     return request(
         Purpose.SATISFACTION_SURVEY,
         appointment.id,

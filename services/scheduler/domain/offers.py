@@ -48,9 +48,7 @@ def find_offers(
 ) -> list[Offer]:
     """Up to `limit` offers in different slots, earliest first; `avoid` skips slot starts
     (the tenant's current appointment when they want to move it)."""
-    able = [c for c in contractors if c.can_do(need.trade) and c.covers(need.district)]
-    if need.emergency:
-        able = [c for c in able if c.emergency_rota]
+    able = able_for(need, contractors)
     offers: list[Offer] = []
     for slot in slots_between(need.earliest, need.latest, need.pattern, calendar):
         if slot.starts_at in avoid:
@@ -61,6 +59,15 @@ def find_offers(
             if len(offers) == limit:
                 break
     return offers
+
+
+def able_for(need: Need, contractors: Iterable[Contractor]) -> list[Contractor]:
+    """The contractors who do this trade in this area (and, for an emergency, are on the rota)."""
+    return [
+        c
+        for c in contractors
+        if c.can_do(need.trade) and c.covers(need.district) and (c.emergency_rota or not need.emergency)
+    ]
 
 
 def _free_contractor(

@@ -53,7 +53,14 @@ def job_for(case: CaseOpened) -> Job | None:
     if case.kind is not CaseKind.REPAIR_REQUEST:
         return None
     if Flag.INSPECTION_REQUIRED in case.flags and priority is not Priority.EMERGENCY:
-        return Job(AppointmentKind.INSPECTION, priority, SURVEYOR, Pattern.OFFICE, "pre_work_inspection", safeguarding)
+        return Job(
+            AppointmentKind.INSPECTION,
+            priority,
+            SURVEYOR,
+            Pattern.OFFICE,
+            "pre_work_inspection",
+            safeguarding,
+        )
     pattern = Pattern.EMERGENCY if priority is Priority.EMERGENCY else Pattern.REPAIR
     clock = f"repair_completion_{priority}"
     return Job(AppointmentKind.REPAIR, priority, trade_for(case.description), pattern, clock, safeguarding)

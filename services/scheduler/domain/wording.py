@@ -22,6 +22,6 @@ def spoken_window(starts_at: datetime, ends_at: datetime, calendar: WorkingCalen
 
 
 def spoken_offer(starts_at: datetime, ends_at: datetime, calendar: WorkingCalendar) -> str:
-    """"Monday 13 July, 8am to 12pm" (an offer in a text)."""
+    """ "Monday 13 July, 8am to 12pm" (an offer in a text)."""
     local = calendar.local(starts_at)
     return f"{local:%A} {local.day} {local:%B}, {spoken_window(starts_at, ends_at, calendar)}"
