@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from shared.events.compliance import CertificateKind
+from services.scheduler.compliance.periods import period_months
 from services.scheduler.compliance.programme import (
     GasProgress,
     GasStep,
@@ -25,18 +26,26 @@ CHASE = timedelta(days=14)
 
 
 def test_a_check_inside_the_two_month_window_keeps_the_due_date():
-    assert due_after(GAS, date(2026, 8, 15), DUE, None) == date(2027, 9, 30)
-    assert due_after(GAS, date(2026, 7, 30), DUE, None) == date(2027, 9, 30)  # the window's first day
+    assert due_after(GAS, date(2026, 8, 15), DUE, None, 12) == date(2027, 9, 30)
+    assert due_after(GAS, date(2026, 7, 30), DUE, None, 12) == date(2027, 9, 30)  # the window's first day
 
 
 def test_a_check_before_the_window_resets_the_due_date():
-    assert due_after(GAS, date(2026, 7, 29), DUE, None) == date(2027, 7, 29)
+    assert due_after(GAS, date(2026, 7, 29), DUE, None, 12) == date(2027, 7, 29)
+
+
+def test_the_intervals_come_from_the_standards_packs():
+    on = date(2026, 12, 1)
+    assert period_months(GAS, on) == 12
+    assert period_months(CertificateKind.ELECTRICAL_INSTALLATION, on) == 60  # every home, by law
+    assert period_months(CertificateKind.FIRE_RISK_ASSESSMENT, on) == 12
 
 
 def test_electrical_is_five_yearly_and_a_fire_risk_assessment_follows_its_review_date():
-    assert due_after(CertificateKind.ELECTRICAL_INSTALLATION, date(2026, 1, 10), None, None) == date(2031, 1, 10)
-    assert due_after(CertificateKind.FIRE_RISK_ASSESSMENT, date(2026, 1, 10), None, date(2026, 7, 1)) == date(2026, 7, 1)
-    assert due_after(CertificateKind.FIRE_RISK_ASSESSMENT, date(2026, 1, 10), None, None) == date(2027, 1, 10)
+    electrical, fire = CertificateKind.ELECTRICAL_INSTALLATION, CertificateKind.FIRE_RISK_ASSESSMENT
+    assert due_after(electrical, date(2026, 1, 10), None, None, 60) == date(2031, 1, 10)
+    assert due_after(fire, date(2026, 1, 10), None, date(2026, 7, 1), 12) == date(2026, 7, 1)
+    assert due_after(fire, date(2026, 1, 10), None, None, 12) == date(2027, 1, 10)
 
 
 def test_the_window_opens_two_months_before_the_due_date():

@@ -19,15 +19,6 @@ from shared.events.compliance import CertificateKind
 
 MAX_OFFERS = 3
 
-# Gas Safety (Installation and Use) Regulations 1998 reg. 36: 12 months. Electrical
-# Safety Standards (extended to social housing, 2025): 5 years for every home. A fire
-# risk assessment is reviewed by the date its assessor sets, else yearly.
-PERIOD_MONTHS = {
-    CertificateKind.GAS_SAFETY: 12,
-    CertificateKind.ELECTRICAL_INSTALLATION: 60,
-    CertificateKind.FIRE_RISK_ASSESSMENT: 12,
-}
-
 CASE_PREFIX = {
     CertificateKind.GAS_SAFETY: "gas",
     CertificateKind.ELECTRICAL_INSTALLATION: "eicr",
@@ -38,10 +29,15 @@ OFFERED_SLOT = (time(8, 0), time(12, 0))  # a weekday morning slot
 
 
 def due_after(
-    kind: CertificateKind, checked_on: date, previous_due: date | None, review_on: date | None
+    kind: CertificateKind,
+    checked_on: date,
+    previous_due: date | None,
+    review_on: date | None,
+    period_months: int,
 ) -> date:
-    """The next due date once a check on `checked_on` is recorded."""
-    return next_due(kind, checked_on, PERIOD_MONTHS[kind], previous_due, review_on)
+    """The next due date once a check on `checked_on` is recorded, checks being due every
+    `period_months` (the standards pack's interval for the kind)."""
+    return next_due(kind, checked_on, period_months, previous_due, review_on)
 
 
 def check_case_id(kind: CertificateKind, subject_id: str, due_on: date) -> str:

@@ -8,10 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.calendar import local_date
 from shared.events import stable_event_id, utcnow
 from shared.events.compliance import CertificateKind, CertificateRecorded
 from shared.service import Runtime
 from shared.topics import Topic
+from services.scheduler.compliance.periods import period_months
 from services.scheduler.compliance.programme import due_after
 from services.scheduler.compliance.tables import certificates, checks_due
 
@@ -61,8 +63,9 @@ async def _record(runtime: Runtime, session: AsyncSession, certificate: Certific
         )
     ).first()
     previous_due = current.due_on if current is not None and current.checked_on is not None else None
-    due_on = due_after(certificate.kind, certificate.checked_on, previous_due, certificate.review_on)
     now = utcnow()
+    months = period_months(certificate.kind, local_date(now))
+    due_on = due_after(certificate.kind, certificate.checked_on, previous_due, certificate.review_on, months)
     await session.execute(
         certificates.insert().values(
             id=certificate.id,
