@@ -44,19 +44,42 @@ async def seed(runtime, homes: int) -> None:  # type: ignore[no-untyped-def]
         async with runtime.sessions.begin() as session:
             await session.execute(
                 insert(properties),
-                [{"id": i, "address": "1 Bench Road", "postcode": "SE15 1AA", "block_id": None, "has_gas": True, "year_built": 1970} for i in ids],
+                [
+                    {
+                        "id": i,
+                        "address": "1 Bench Road",
+                        "postcode": "SE15 1AA",
+                        "block_id": None,
+                        "has_gas": True,
+                        "year_built": 1970,
+                    }
+                    for i in ids
+                ],
             )
             await session.execute(
                 insert(tenancies),
                 [
-                    {"id": f"T{i}", "property_id": i, "tenant_name": "Tenant", "mobile": "+447700900123", "email": None, "preferred_channel": "sms", "active": True}
+                    {
+                        "id": f"T{i}",
+                        "property_id": i,
+                        "tenant_name": "Tenant",
+                        "mobile": "+447700900123",
+                        "email": None,
+                        "preferred_channel": "sms",
+                        "active": True,
+                    }
                     for i in ids
                 ],
             )
             await session.execute(
                 insert(checks_due),
                 [
-                    {"subject_id": i, "kind": CertificateKind.GAS_SAFETY, "due_on": TODAY + timedelta(days=n % 365), "checked_on": TODAY - timedelta(days=365 - n % 365)}
+                    {
+                        "subject_id": i,
+                        "kind": CertificateKind.GAS_SAFETY,
+                        "due_on": TODAY + timedelta(days=n % 365),
+                        "checked_on": TODAY - timedelta(days=365 - n % 365),
+                    }
                     for n, i in enumerate(ids, start=start)
                 ],
             )
@@ -66,7 +89,9 @@ async def measure_gas_sweep(homes: int = 100_000, directory: Path | None = None)
     """Seed `homes` homes with gas, sweep twice on the same day; the figures."""
     with tempfile.TemporaryDirectory(dir=directory) as work:
         url = f"sqlite+aiosqlite:///{Path(work) / 'scheduler.db'}"
-        runtime = bootstrap(SchedulerSettings(database_url=url, kafka_bootstrap_servers="127.0.0.1:1", timed_jobs=False))
+        runtime = bootstrap(
+            SchedulerSettings(database_url=url, kafka_bootstrap_servers="127.0.0.1:1", timed_jobs=False)
+        )
         await migrate(runtime.migrations, url)
         await seed(runtime, homes)
         started, cpu = time.perf_counter(), time.process_time()
@@ -99,8 +124,13 @@ def main() -> None:
     figures = asyncio.run(measure_gas_sweep(args.homes))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, SQLite file")
     print(f"daily gas sweep over {int(figures['homes']):,} homes with gas")
-    print(f"  in the window and offered     {int(figures['offered']):,} ({int(figures['outbox_records']):,} outbox records)")
-    print(f"  load average at the end       {os.getloadavg()[0]:.1f} (figures are pessimistic when it is high)")
+    print(
+        f"  in the window and offered     {int(figures['offered']):,} "
+        f"({int(figures['outbox_records']):,} outbox records)"
+    )
+    print(
+        f"  load average at the end       {os.getloadavg()[0]:.1f} (figures are pessimistic when it is high)"
+    )
     print(
         f"  first sweep of the day        {figures['first_sweep_seconds']:.2f} s wall, "
         f"{figures['first_sweep_cpu_seconds']:.2f} s CPU   (target < {TARGET_SECONDS:.0f} s)"

@@ -83,5 +83,11 @@ def test_the_asyncapi_document_names_the_programme_events(tmp_path: Path):
     create_app(runtime)
     document = AsyncAPI(runtime.broker, title="scheduler").to_specification().to_json()
     assert "doorstep.compliance:publish" in document
-    for event in ("CertificateRecorded", "GasCheckOffered", "GasCheckEscalated", "SafetyCheckDue", "SafetyCheckOverdue"):
+    for event in (
+        "CertificateRecorded",
+        "GasCheckOffered",
+        "GasCheckEscalated",
+        "SafetyCheckDue",
+        "SafetyCheckOverdue",
+    ):
         assert event in document, event

@@ -17,7 +17,14 @@ from services.scheduler.compliance.gas_sweep import GasRules, sweep_gas
 from services.scheduler.compliance.programme import check_case_id
 from services.scheduler.compliance.recording import Certificate, record_certificate
 from services.scheduler.compliance.tables import checks_due
-from tests.component.timed_support import add_appointment, add_contractor, add_homes, outbox_events, scheduler_runtime, sqlite_url
+from tests.component.timed_support import (
+    add_appointment,
+    add_contractor,
+    add_homes,
+    outbox_events,
+    scheduler_runtime,
+    sqlite_url,
+)
 
 GAS = CertificateKind.GAS_SAFETY
 RULES = GasRules(chase_after=timedelta(days=14), lead_working_days=10, booking_link="https://example.org/gas")
@@ -65,7 +72,9 @@ async def test_a_home_with_gas_and_no_certificate_is_due_now_and_without_gas_nev
 
 async def record_visit(runtime: Runtime, case_id: str, n: int, **outcome: object) -> None:
     starts = utcnow() - timedelta(days=30 - n)
-    await add_appointment(runtime, f"{case_id[:20]}-{n}", starts, case_id=case_id, kind="gas_check", place=n, **outcome)
+    await add_appointment(
+        runtime, f"{case_id[:20]}-{n}", starts, case_id=case_id, kind="gas_check", place=n, **outcome
+    )
 
 
 async def test_no_access_brings_a_chaser_then_a_third_offer_then_staff(runtime: Runtime):
@@ -77,7 +86,12 @@ async def test_no_access_brings_a_chaser_then_a_third_offer_then_staff(runtime: 
         await record_visit(runtime, case_id, attempt, status="no_access", no_access_at=utcnow())
         day = TODAY + timedelta(days=attempt)
         counts = await sweep_gas(runtime, RULES, day)
-        assert (await sweep_gas(runtime, RULES, day)).as_dict() | {"looked_at": 0} == {"looked_at": 0, "offered": 0, "chased": 0, "escalated": 0}
+        assert (await sweep_gas(runtime, RULES, day)).as_dict() | {"looked_at": 0} == {
+            "looked_at": 0,
+            "offered": 0,
+            "chased": 0,
+            "escalated": 0,
+        }
         if attempt < 3:
             assert counts.chased == 1
         else:
@@ -87,7 +101,11 @@ async def test_no_access_brings_a_chaser_then_a_third_offer_then_staff(runtime: 
     purposes = [r.purpose for r in await outbox_events(runtime, "notification.requested")]
     assert purposes == [Purpose.GAS_CHECK_OFFER, Purpose.GAS_CHECK_CHASER, Purpose.GAS_CHECK_CHASER]
     [escalated] = await outbox_events(runtime, "compliance.gas_check_escalated")
-    assert (escalated.case_id, escalated.attempts, escalated.reason) == (case_id, 3, EscalationReason.NO_ACCESS)
+    assert (escalated.case_id, escalated.attempts, escalated.reason) == (
+        case_id,
+        3,
+        EscalationReason.NO_ACCESS,
+    )
     assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=30))).escalated == 0
 
 
@@ -99,7 +117,11 @@ async def test_a_booked_visit_holds_the_chasers_back(runtime: Runtime):
     await add_appointment(runtime, "G1", utcnow() + timedelta(days=5), case_id=case_id, kind="gas_check")
     assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=20))).chased == 0
     async with runtime.sessions.begin() as session:
-        await session.execute(update(appointments).where(appointments.c.id == "G1").values(no_access_at=utcnow(), status="no_access"))
+        await session.execute(
+            update(appointments)
+            .where(appointments.c.id == "G1")
+            .values(no_access_at=utcnow(), status="no_access")
+        )
     assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=20))).chased == 1
 
 
@@ -108,7 +130,11 @@ async def test_nobody_to_offer_to_goes_straight_to_staff(runtime: Runtime):
     counts = await sweep_gas(runtime, RULES, TODAY)
     assert (counts.offered, counts.escalated) == (0, 1)
     [escalated] = await outbox_events(runtime, "compliance.gas_check_escalated")
-    assert (escalated.property_id, escalated.reason, escalated.attempts) == (home, EscalationReason.NO_CONTACT, 0)
+    assert (escalated.property_id, escalated.reason, escalated.attempts) == (
+        home,
+        EscalationReason.NO_CONTACT,
+        0,
+    )
     assert await outbox_events(runtime, "notification.requested") == []
     assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=1))).escalated == 0
 
@@ -126,7 +152,12 @@ async def test_a_new_certificate_ends_the_offers_and_keeps_or_resets_the_due_dat
     assert due == {kept: date(2027, 9, 1), reset: date(2027, 6, 30)}
     recorded = await outbox_events(runtime, "compliance.certificate_recorded")
     assert len(recorded) == 4 and {r.key() for r in recorded} == {kept.encode(), reset.encode()}
-    assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=30))).as_dict() == {"looked_at": 0, "offered": 0, "chased": 0, "escalated": 0}
+    assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=30))).as_dict() == {
+        "looked_at": 0,
+        "offered": 0,
+        "chased": 0,
+        "escalated": 0,
+    }
 
 
 async def test_an_offered_check_is_booked_like_any_visit_and_then_waits(runtime: Runtime):
@@ -134,7 +165,9 @@ async def test_an_offered_check_is_booked_like_any_visit_and_then_waits(runtime:
     await certify(runtime, home, date(2025, 9, 1))
     async with runtime.sessions.begin() as session:
         await session.execute(
-            update(contractors).where(contractors.c.id == "C1").values(trades=["heating"], working_days=[1, 2, 3, 4, 5, 6])
+            update(contractors)
+            .where(contractors.c.id == "C1")
+            .values(trades=["heating"], working_days=[1, 2, 3, 4, 5, 6])
         )
     await sweep_gas(runtime, RULES, TODAY)
     case_id = check_case_id(GAS, home, date(2026, 9, 1))

@@ -28,8 +28,7 @@ async def runtime(tmp_path: Path) -> Runtime:
 def test_the_job_store_speaks_to_the_same_database_synchronously():
     assert sync_url("sqlite+aiosqlite:///var/scheduler.db") == "sqlite:///var/scheduler.db"
     assert (
-        sync_url("postgresql+asyncpg://u:p@db:5432/scheduler")
-        == "postgresql+psycopg://u:p@db:5432/scheduler"
+        sync_url("postgresql+asyncpg://u:p@db:5432/scheduler") == "postgresql+psycopg://u:p@db:5432/scheduler"
     )
 
 
@@ -77,7 +76,9 @@ async def test_the_leader_runs_its_jobs_and_a_restart_keeps_them(runtime: Runtim
     assert first.leading and ran
     await first.stop()
     async with runtime.sessions() as session:
-        stored = (await session.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time))).all()
+        stored = (
+            await session.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time))
+        ).all()
     assert [row.id for row in stored] == ["tick"] and stored[0].next_run_time is not None
     ran.clear()
     second = jobs()

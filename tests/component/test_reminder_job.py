@@ -13,7 +13,14 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.scheduler.adapters.tables import appointments, bookings_to_make, outbox
 from services.scheduler.timed.reminders import send_due_reminders
-from tests.component.timed_support import add_appointment, add_contractor, add_homes, outbox_events, scheduler_runtime, sqlite_url
+from tests.component.timed_support import (
+    add_appointment,
+    add_contractor,
+    add_homes,
+    outbox_events,
+    scheduler_runtime,
+    sqlite_url,
+)
 
 
 @pytest.fixture
@@ -27,7 +34,9 @@ async def runtime(tmp_path: Path) -> Runtime:
 
 async def reminded_at(runtime: Runtime, appointment_id: str):  # type: ignore[no-untyped-def]
     async with runtime.sessions() as session:
-        return await session.scalar(select(appointments.c.reminded_at).where(appointments.c.id == appointment_id))
+        return await session.scalar(
+            select(appointments.c.reminded_at).where(appointments.c.id == appointment_id)
+        )
 
 
 async def test_a_due_reminder_is_requested_once_with_the_appointment_start(runtime: Runtime):
@@ -50,8 +59,17 @@ async def test_a_due_reminder_is_requested_once_with_the_appointment_start(runti
 async def test_reminders_not_yet_due_cancelled_or_past_are_left_alone(runtime: Runtime):
     now = utcnow()
     await add_appointment(runtime, "later", now + timedelta(days=3), remind_at=now + timedelta(days=2))
-    await add_appointment(runtime, "cancelled", now + timedelta(hours=5), remind_at=now - timedelta(hours=1), status="cancelled", place=2)
-    await add_appointment(runtime, "over", now - timedelta(hours=5), remind_at=now - timedelta(days=1), place=3)
+    await add_appointment(
+        runtime,
+        "cancelled",
+        now + timedelta(hours=5),
+        remind_at=now - timedelta(hours=1),
+        status="cancelled",
+        place=2,
+    )
+    await add_appointment(
+        runtime, "over", now - timedelta(hours=5), remind_at=now - timedelta(days=1), place=3
+    )
     await add_appointment(runtime, "unplanned", now + timedelta(hours=5), remind_at=None, place=4)
     assert await send_due_reminders(runtime) == 0
     assert await outbox_events(runtime) == []
@@ -66,7 +84,12 @@ async def test_a_moved_appointment_is_reminded_again_for_its_new_time(runtime: R
         await session.execute(
             update(appointments)
             .where(appointments.c.id == "A1")
-            .values(starts_at=moved, ends_at=moved + timedelta(hours=4), remind_at=utcnow() - timedelta(seconds=1), reminded_at=None)
+            .values(
+                starts_at=moved,
+                ends_at=moved + timedelta(hours=4),
+                remind_at=utcnow() - timedelta(seconds=1),
+                reminded_at=None,
+            )
         )
     assert await send_due_reminders(runtime) == 1
     keys = [e.idempotency_key for e in await outbox_events(runtime, "notification.requested")]
@@ -77,10 +100,17 @@ async def test_a_safeguarding_case_is_reminded_with_the_neutral_message_only(run
     async with runtime.sessions.begin() as session:
         await session.execute(
             insert(bookings_to_make).values(
-                case_id="case-A1", reference="HX-A1", priority="routine", received_at=utcnow(), status="booked", safeguarding=True
+                case_id="case-A1",
+                reference="HX-A1",
+                priority="routine",
+                received_at=utcnow(),
+                status="booked",
+                safeguarding=True,
             )
         )
-    await add_appointment(runtime, "A1", utcnow() + timedelta(hours=20), remind_at=utcnow() - timedelta(minutes=1))
+    await add_appointment(
+        runtime, "A1", utcnow() + timedelta(hours=20), remind_at=utcnow() - timedelta(minutes=1)
+    )
     await send_due_reminders(runtime)
     [request] = await outbox_events(runtime, "notification.requested")
     assert request.safeguarding is True

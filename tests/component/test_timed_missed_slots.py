@@ -12,7 +12,14 @@ from shared.service import Runtime
 from services.scheduler.adapters.tables import rent_credits
 from services.scheduler.timed.missed import report_missed_slots
 from services.scheduler.visits import contractor_missed
-from tests.component.timed_support import add_appointment, add_contractor, add_homes, outbox_events, scheduler_runtime, sqlite_url
+from tests.component.timed_support import (
+    add_appointment,
+    add_contractor,
+    add_homes,
+    outbox_events,
+    scheduler_runtime,
+    sqlite_url,
+)
 
 GRACE = timedelta(minutes=30)
 
@@ -29,8 +36,17 @@ async def runtime(tmp_path: Path) -> Runtime:
 async def test_an_unattended_slot_is_reported_once(runtime: Runtime):
     now = utcnow()
     await add_appointment(runtime, "missed", now - timedelta(hours=5), place=1)  # ended an hour ago
-    await add_appointment(runtime, "arrived", now - timedelta(hours=5), place=2, arrived_at=now - timedelta(hours=4), status="arrived")
-    await add_appointment(runtime, "just-ended", now - timedelta(hours=4, minutes=10), place=3)  # within the grace
+    await add_appointment(
+        runtime,
+        "arrived",
+        now - timedelta(hours=5),
+        place=2,
+        arrived_at=now - timedelta(hours=4),
+        status="arrived",
+    )
+    await add_appointment(
+        runtime, "just-ended", now - timedelta(hours=4, minutes=10), place=3
+    )  # within the grace
     await add_appointment(runtime, "to-come", now + timedelta(hours=1), place=4)
     assert await report_missed_slots(runtime, GRACE, contractor_missed) == 1
     assert await report_missed_slots(runtime, GRACE, contractor_missed) == 0

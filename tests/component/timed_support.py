@@ -8,7 +8,14 @@ from sqlalchemy import insert, select
 from shared.db import migrate
 from shared.events import AnyEvent, parse_event, utcnow
 from shared.service import Runtime
-from services.scheduler.adapters.tables import appointments, blocks, contractors, outbox, properties, tenancies
+from services.scheduler.adapters.tables import (
+    appointments,
+    blocks,
+    contractors,
+    outbox,
+    properties,
+    tenancies,
+)
 from services.scheduler.bootstrap import bootstrap
 from services.scheduler.settings import SchedulerSettings
 
@@ -28,7 +35,13 @@ def sqlite_url(tmp_path: Path, name: str = "scheduler") -> str:
 
 
 async def add_homes(
-    runtime: Runtime, count: int, *, gas: bool = True, tenant: bool = True, block: str | None = None, prefix: str = "P"
+    runtime: Runtime,
+    count: int,
+    *,
+    gas: bool = True,
+    tenant: bool = True,
+    block: str | None = None,
+    prefix: str = "P",
 ) -> list[str]:
     ids = [f"{prefix}{n:06d}" for n in range(count)]
     async with runtime.sessions.begin() as session:
@@ -36,13 +49,31 @@ async def add_homes(
             await session.execute(insert(blocks).values(id=block, name="Block"))
         await session.execute(
             insert(properties),
-            [{"id": i, "address": "1 Test Road", "postcode": "SE15 1AA", "block_id": block, "has_gas": gas, "year_built": 1970} for i in ids],
+            [
+                {
+                    "id": i,
+                    "address": "1 Test Road",
+                    "postcode": "SE15 1AA",
+                    "block_id": block,
+                    "has_gas": gas,
+                    "year_built": 1970,
+                }
+                for i in ids
+            ],
         )
         if tenant:
             await session.execute(
                 insert(tenancies),
                 [
-                    {"id": f"T-{i}", "property_id": i, "tenant_name": "A Tenant", "mobile": "+447700900123", "email": "tenant@example.org", "preferred_channel": "sms", "active": True}
+                    {
+                        "id": f"T-{i}",
+                        "property_id": i,
+                        "tenant_name": "A Tenant",
+                        "mobile": "+447700900123",
+                        "email": "tenant@example.org",
+                        "preferred_channel": "sms",
+                        "active": True,
+                    }
                     for i in ids
                 ],
             )
@@ -53,14 +84,22 @@ async def add_contractor(runtime: Runtime, contractor_id: str = "C1") -> str:
     async with runtime.sessions.begin() as session:
         await session.execute(
             insert(contractors).values(
-                id=contractor_id, name="Ace Plumbing", phone="02070000000", trades=["gas"], areas=["SE15"],
-                working_days=[1, 2, 3, 4, 5], capacity_per_slot=4, emergency_rota=False,
+                id=contractor_id,
+                name="Ace Plumbing",
+                phone="02070000000",
+                trades=["gas"],
+                areas=["SE15"],
+                working_days=[1, 2, 3, 4, 5],
+                capacity_per_slot=4,
+                emergency_rota=False,
             )
         )
     return contractor_id
 
 
-async def add_appointment(runtime: Runtime, appointment_id: str, starts_at: datetime, **values: object) -> None:
+async def add_appointment(
+    runtime: Runtime, appointment_id: str, starts_at: datetime, **values: object
+) -> None:
     row = {
         "id": appointment_id,
         "case_id": f"case-{appointment_id}",

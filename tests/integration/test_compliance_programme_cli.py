@@ -18,7 +18,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_certificates_are_imported_after_the_homes(database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_certificates_are_imported_after_the_homes(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     homes = tmp_path / "properties.csv"
     homes.write_text(
         "id,address,postcode,has_gas,year_built,block_id,block_name\n"
@@ -48,7 +50,9 @@ def test_certificates_are_imported_after_the_homes(database: Path, tmp_path: Pat
     assert "0 recorded, 2 already on record, 1 rejected" in capsys.readouterr().out
 
 
-def test_a_file_without_its_columns_is_refused(database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_a_file_without_its_columns_is_refused(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     bad = tmp_path / "certificates.csv"
     bad.write_text("kind,property_id\ngas_safety,P1\n")
     assert main(["import", "certificates", str(bad)]) == 2

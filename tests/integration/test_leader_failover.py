@@ -35,12 +35,19 @@ LEASE_SECONDS = 6
 
 async def holder(runtime: Runtime) -> str | None:
     async with runtime.sessions() as session:
-        return await session.scalar(select(leader_leases.c.holder).where(leader_leases.c.expires_at > utcnow()))
+        return await session.scalar(
+            select(leader_leases.c.holder).where(leader_leases.c.expires_at > utcnow())
+        )
 
 
 async def reminded(runtime: Runtime, appointment_id: str) -> bool:
     async with runtime.sessions() as session:
-        return await session.scalar(select(appointments.c.reminded_at).where(appointments.c.id == appointment_id)) is not None
+        return (
+            await session.scalar(
+                select(appointments.c.reminded_at).where(appointments.c.id == appointment_id)
+            )
+            is not None
+        )
 
 
 async def until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
@@ -56,7 +63,9 @@ def pid_of(lease_holder: str | None) -> int | None:
     return int(lease_holder.split(":")[-2]) if lease_holder else None
 
 
-async def test_a_killed_leader_hands_the_timed_jobs_to_the_other_on_sqlite(kafka_bootstrap: str, tmp_path: Path):
+async def test_a_killed_leader_hands_the_timed_jobs_to_the_other_on_sqlite(
+    kafka_bootstrap: str, tmp_path: Path
+):
     await failover(kafka_bootstrap, f"sqlite+aiosqlite:///{tmp_path / 'scheduler.db'}", tmp_path)
 
 
@@ -80,7 +89,9 @@ async def failover(kafka_bootstrap: str, database: str, tmp_path: Path) -> None:
     early, late = f"{run}-early", f"{run}-late"
     visit = {"property_id": home, "tenancy_id": f"T-{home}"}
     await add_appointment(runtime, early, now + timedelta(days=2), remind_at=now, place=1, **visit)
-    await add_appointment(runtime, late, now + timedelta(days=2), remind_at=now + timedelta(seconds=40), place=2, **visit)
+    await add_appointment(
+        runtime, late, now + timedelta(days=2), remind_at=now + timedelta(seconds=40), place=2, **visit
+    )
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -100,7 +111,9 @@ async def failover(kafka_bootstrap: str, database: str, tmp_path: Path) -> None:
         schedulers["b"] = start("scheduler", {**env, "SCHEDULER_HTTP_PORT": str(PORTS["b"])}, logs["b"])
         await asyncio.to_thread(wait_ready, {"b": schedulers["b"]}, PORTS, 90)
         await asyncio.sleep(2 * LEASE_SECONDS)
-        assert pid_of(await holder(runtime)) == schedulers["a"].pid, "the second took the lease from a live leader"
+        assert pid_of(await holder(runtime)) == schedulers["a"].pid, (
+            "the second took the lease from a live leader"
+        )
 
         schedulers["a"].send_signal(signal.SIGKILL)
         schedulers["a"].wait()
@@ -109,28 +122,40 @@ async def failover(kafka_bootstrap: str, database: str, tmp_path: Path) -> None:
             lambda: _held_by(runtime, schedulers["b"].pid), 60, "the second scheduler takes the lease"
         )
         takeover = time.monotonic() - killed
-        await until(lambda: reminded(runtime, late), 60, "the new leader sends the reminder due after the kill")
+        await until(
+            lambda: reminded(runtime, late), 60, "the new leader sends the reminder due after the kill"
+        )
         assert taken and takeover < 60
         print(f"lease taken over {takeover:.1f} s after the kill (lease {LEASE_SECONDS} s)")
 
-        async with TopicReader(kafka_bootstrap, str(Topic.NOTIFICATIONS_REQUESTED), str(Topic.COMPLIANCE)) as reader:
+        async with TopicReader(
+            kafka_bootstrap, str(Topic.NOTIFICATIONS_REQUESTED), str(Topic.COMPLIANCE)
+        ) as reader:
             reminder = await reader.wait_for(lambda s: decoded(s).get("appointment_id") == late, timeout=30)
             await asyncio.sleep(3 * 2)  # several more sweeps, by the new leader
             await reader.poll()
         seen = [(s.topic, decoded(s)) for s in reader.seen]
-        ours = [e for _, e in seen if e.get("property_id") == home or e.get("appointment_id") in {early, late}]
+        ours = [
+            e for _, e in seen if e.get("property_id") == home or e.get("appointment_id") in {early, late}
+        ]
     finally:
         stop_all(schedulers)
         for handle in logs.values():
             handle.close()
         await runtime.engine.dispose()
     assert reminder.json()["purpose"] == "appointment_reminder"
-    reminders = [e["appointment_id"] for e in ours if e["event_type"] == "notification.requested" and e["purpose"] == "appointment_reminder"]
+    reminders = [
+        e["appointment_id"]
+        for e in ours
+        if e["event_type"] == "notification.requested" and e["purpose"] == "appointment_reminder"
+    ]
     assert sorted(reminders) == [early, late]
     offers = [e for e in ours if e["event_type"] == "compliance.gas_check_offered"]
     assert len(offers) == 1 and offers[0]["attempt"] == 1, "the gas check was offered more than once"
     gas_requests = [
-        e for topic, e in seen if topic == str(Topic.NOTIFICATIONS_REQUESTED) and e.get("case_id") == offers[0]["case_id"]
+        e
+        for topic, e in seen
+        if topic == str(Topic.NOTIFICATIONS_REQUESTED) and e.get("case_id") == offers[0]["case_id"]
     ]
     assert [e["purpose"] for e in gas_requests] == ["gas_check_offer"]
     assert any(e["event_type"] == "compliance.certificate_recorded" for e in ours)

@@ -24,13 +24,27 @@ def due(starts_at: datetime, at: time = TEN) -> datetime | None:
     [
         (utc(2026, 3, 4, 9), utc(2026, 3, 3, 10), "a Wednesday's appointment: Tuesday"),
         (utc(2026, 3, 9, 8), utc(2026, 3, 6, 10), "a Monday's appointment: the Friday before"),
-        (utc(2025, 5, 27, 8), utc(2025, 5, 23, 9), "the day after the late May bank holiday: the Friday (BST)"),
-        (utc(2025, 12, 29, 9), utc(2025, 12, 24, 10), "the Monday after Christmas and Boxing Day: Christmas Eve"),
-        (utc(2026, 4, 7, 8), utc(2026, 4, 2, 9), "the Tuesday after Easter Monday: the Thursday before Good Friday"),
+        (
+            utc(2025, 5, 27, 8),
+            utc(2025, 5, 23, 9),
+            "the day after the late May bank holiday: the Friday (BST)",
+        ),
+        (
+            utc(2025, 12, 29, 9),
+            utc(2025, 12, 24, 10),
+            "the Monday after Christmas and Boxing Day: Christmas Eve",
+        ),
+        (
+            utc(2026, 4, 7, 8),
+            utc(2026, 4, 2, 9),
+            "the Tuesday after Easter Monday: the Thursday before Good Friday",
+        ),
         (utc(2026, 3, 7, 9), utc(2026, 3, 6, 10), "a Saturday morning slot: Friday"),
     ],
 )
-def test_the_reminder_is_due_on_the_previous_working_day(starts_at: datetime, reminded_at: datetime, why: str):
+def test_the_reminder_is_due_on_the_previous_working_day(
+    starts_at: datetime, reminded_at: datetime, why: str
+):
     assert due(starts_at) == reminded_at, why
 
 

@@ -31,7 +31,9 @@ class BadFile(ValueError):
     """The file as a whole cannot be read (no header, missing columns)."""
 
 
-def read_certificates(lines: Iterable[str], today: date) -> tuple[list[tuple[int, Certificate]], list[Rejected]]:
+def read_certificates(
+    lines: Iterable[str], today: date
+) -> tuple[list[tuple[int, Certificate]], list[Rejected]]:
     reader = csv.DictReader(lines)
     columns = {name.strip() for name in reader.fieldnames or []}
     missing = REQUIRED_COLUMNS - columns

@@ -71,7 +71,10 @@ def offer_notification(
 
 def visit_wording(slot: tuple[datetime, datetime]) -> dict[str, str]:
     """The proposed visit as the offer's text gives it."""
-    return {"appointment_date": spoken_date(slot[0], calendar), "appointment_time": spoken_window(*slot, calendar)}
+    return {
+        "appointment_date": spoken_date(slot[0], calendar),
+        "appointment_time": spoken_window(*slot, calendar),
+    }
 
 
 def _day(day: date) -> str:

@@ -68,7 +68,11 @@ async def sweep_gas(runtime: Runtime, rules: GasRules, today: date) -> SweepCoun
     async with runtime.sessions() as session:
         rows = await store.gas_candidates(session, add_months(today, GAS_WINDOW_MONTHS))
     counts = SweepCounts(looked_at=len(rows))
-    steps = [(row, step) for row in rows if (step := gas_step(today, row.due_on, progress_of(row), rules.chase_after)) is not GasStep.NOTHING]
+    steps = [
+        (row, step)
+        for row in rows
+        if (step := gas_step(today, row.due_on, progress_of(row), rules.chase_after)) is not GasStep.NOTHING
+    ]
     for chunk in _chunks(steps, CHUNK):
         async with runtime.sessions.begin() as session:
             await _act(runtime, session, chunk, rules, today, counts)
@@ -144,23 +148,44 @@ class _Plan:
                 offered_at=self.now,
             )
         )
-        self.notifications.append(offer_notification(row, case_id, attempt, recipient, self.when, rules.booking_link))
+        self.notifications.append(
+            offer_notification(row, case_id, attempt, recipient, self.when, rules.booking_link)
+        )
 
     def _progress(self, row: Row, case_id: str, attempt: int) -> None:
         if attempt == 1:
             self.first_offers += 1
             self.new.append(
-                {"case_id": case_id, "subject_id": row.subject_id, "kind": GAS, "due_on": row.due_on,
-                 "attempts": 1, "last_attempt_on": self.today, "raised_on": self.today}
+                {
+                    "case_id": case_id,
+                    "subject_id": row.subject_id,
+                    "kind": GAS,
+                    "due_on": row.due_on,
+                    "attempts": 1,
+                    "last_attempt_on": self.today,
+                    "raised_on": self.today,
+                }
             )
         else:
-            self.chased.append({"b_case": case_id, "b_was": row.attempts, "b_attempts": attempt, "b_on": self.today})
+            self.chased.append(
+                {"b_case": case_id, "b_was": row.attempts, "b_attempts": attempt, "b_on": self.today}
+            )
 
     def escalate(self, row: Row, reason: EscalationReason) -> None:
         case_id = check_case_id(GAS, row.subject_id, row.due_on)
         attempts = row.attempts or 0
         if attempts == 0:
-            self.new.append({"case_id": case_id, "subject_id": row.subject_id, "kind": GAS, "due_on": row.due_on, "attempts": 0, "raised_on": self.today, "escalated_on": self.today})
+            self.new.append(
+                {
+                    "case_id": case_id,
+                    "subject_id": row.subject_id,
+                    "kind": GAS,
+                    "due_on": row.due_on,
+                    "attempts": 0,
+                    "raised_on": self.today,
+                    "escalated_on": self.today,
+                }
+            )
         else:
             self.escalated.append({"b_case": case_id, "b_on": self.today})
         self.escalations += 1

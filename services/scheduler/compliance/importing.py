@@ -24,7 +24,10 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        head = f"certificates: {self.recorded} recorded, {self.already_known} already on record, {len(self.rejected)} rejected"
+        head = (
+            f"certificates: {self.recorded} recorded, {self.already_known} already on record, "
+            f"{len(self.rejected)} rejected"
+        )
         return [head, *(f"  {rejected}" for rejected in self.rejected)]
 
 
@@ -35,7 +38,9 @@ async def import_certificates(runtime: Runtime, path: Path, today: date) -> Impo
     known = await _known_subjects(runtime, {c.subject_id for _, c in good})
     for line, certificate in good:
         if not _exists(certificate, known):
-            report.rejected.append(Rejected(line, (f"{_column(certificate.kind)}: no such {_what(certificate.kind)}",)))
+            report.rejected.append(
+                Rejected(line, (f"{_column(certificate.kind)}: no such {_what(certificate.kind)}",))
+            )
         elif await record_certificate(runtime, certificate):
             report.recorded += 1
         else:
@@ -50,7 +55,9 @@ async def _known_subjects(runtime: Runtime, ids: set[str]) -> dict[str, set[str]
     async with runtime.sessions() as session:
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             chunk = wanted[start : start + LOOKUP_CHUNK]
-            known["property"] |= set(await session.scalars(select(properties.c.id).where(properties.c.id.in_(chunk))))
+            known["property"] |= set(
+                await session.scalars(select(properties.c.id).where(properties.c.id.in_(chunk)))
+            )
             known["block"] |= set(await session.scalars(select(blocks.c.id).where(blocks.c.id.in_(chunk))))
     return known
 

@@ -27,7 +27,11 @@ async def sweep_notices(
         steps = [
             (row, step)
             for row in rows
-            if (step := notice_step(today, row.due_on, notice_months, row.raised_on is not None, row.escalated_on is not None))
+            if (
+                step := notice_step(
+                    today, row.due_on, notice_months, row.raised_on is not None, row.escalated_on is not None
+                )
+            )
             is not NoticeStep.NOTHING
         ]
         new, overdue, events = _plan(kind, steps, today)

@@ -16,5 +16,11 @@ from shared.topics import Topic
 def declare(broker: KafkaBroker) -> None:
     declare_publications(
         broker,
-        {Topic.COMPLIANCE: CertificateRecorded | GasCheckOffered | GasCheckEscalated | SafetyCheckDue | SafetyCheckOverdue},
+        {
+            Topic.COMPLIANCE: CertificateRecorded
+            | GasCheckOffered
+            | GasCheckEscalated
+            | SafetyCheckDue
+            | SafetyCheckOverdue
+        },
     )

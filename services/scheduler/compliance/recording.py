@@ -100,7 +100,12 @@ async def _set_due(session: AsyncSession, certificate: Certificate, due_on: date
 
 def _recorded(certificate: Certificate, now: datetime) -> CertificateRecorded:
     return CertificateRecorded(
-        event_id=stable_event_id("certificate_recorded", certificate.kind, certificate.subject_id, certificate.checked_on.isoformat()),
+        event_id=stable_event_id(
+            "certificate_recorded",
+            certificate.kind,
+            certificate.subject_id,
+            certificate.checked_on.isoformat(),
+        ),
         correlation_id=certificate.subject_id,
         property_id=certificate.subject_id,
         property_reference=certificate.subject_id,

@@ -29,9 +29,7 @@ async def add_missing_due(session: AsyncSession, kind: CertificateKind, today: d
     missing = select(
         subject.c.id, literal(str(kind), checks_due.c.kind.type), literal(today, checks_due.c.due_on.type)
     ).where(~known)
-    await session.execute(
-        insert(checks_due).from_select(["subject_id", "kind", "due_on"], missing)
-    )
+    await session.execute(insert(checks_due).from_select(["subject_id", "kind", "due_on"], missing))
 
 
 def _visits() -> Select:
@@ -93,9 +91,7 @@ async def gas_candidates(session: AsyncSession, horizon: date) -> Sequence[Row]:
     return (await session.execute(query)).all()
 
 
-async def notice_candidates(
-    session: AsyncSession, kind: CertificateKind, horizon: date
-) -> Sequence[Row]:
+async def notice_candidates(session: AsyncSession, kind: CertificateKind, horizon: date) -> Sequence[Row]:
     """Subjects whose check of `kind` falls due by `horizon`, with what was raised."""
     p = check_progress.c
     query = (

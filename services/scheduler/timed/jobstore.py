@@ -28,9 +28,7 @@ def sync_engine(async_url: str) -> Engine:
     url = make_url(sync_url(async_url))
     if url.get_backend_name() == "sqlite":
         return create_engine(url, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
-    return create_engine(
-        url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    )
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 def job_store(async_url: str) -> SQLAlchemyJobStore:

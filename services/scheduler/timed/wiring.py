@@ -42,17 +42,42 @@ async def compliance_sweep(runtime: Runtime, settings: SchedulerSettings) -> int
         booking_link=settings.gas_booking_link,
     )
     gas = await sweep_gas(runtime, rules, today)
-    electrical = await sweep_notices(runtime, CertificateKind.ELECTRICAL_INSTALLATION, settings.electrical_notice_months, today)
-    fire = await sweep_notices(runtime, CertificateKind.FIRE_RISK_ASSESSMENT, settings.fire_risk_notice_months, today)
-    return gas.offered + gas.chased + gas.escalated + electrical["due"] + electrical["overdue"] + fire["due"] + fire["overdue"]
+    electrical = await sweep_notices(
+        runtime, CertificateKind.ELECTRICAL_INSTALLATION, settings.electrical_notice_months, today
+    )
+    fire = await sweep_notices(
+        runtime, CertificateKind.FIRE_RISK_ASSESSMENT, settings.fire_risk_notice_months, today
+    )
+    return (
+        gas.offered
+        + gas.chased
+        + gas.escalated
+        + electrical["due"]
+        + electrical["overdue"]
+        + fire["due"]
+        + fire["overdue"]
+    )
 
 
 def timed_jobs(runtime: Runtime, settings: SchedulerSettings, report_missed: ReportMissed) -> TimedJobs:
     grace = timedelta(minutes=settings.missed_after_minutes)
     jobs = [
-        TimedJob("appointment-reminders", partial(send_due_reminders, runtime), every(settings.reminder_check_seconds)),
-        TimedJob("missed-slots", partial(report_missed_slots, runtime, grace, report_missed), every(settings.missed_check_seconds)),
-        TimedJob("compliance-sweep", partial(compliance_sweep, runtime, settings), daily_sweep(settings), grace_seconds=DAY // 2),
+        TimedJob(
+            "appointment-reminders",
+            partial(send_due_reminders, runtime),
+            every(settings.reminder_check_seconds),
+        ),
+        TimedJob(
+            "missed-slots",
+            partial(report_missed_slots, runtime, grace, report_missed),
+            every(settings.missed_check_seconds),
+        ),
+        TimedJob(
+            "compliance-sweep",
+            partial(compliance_sweep, runtime, settings),
+            daily_sweep(settings),
+            grace_seconds=DAY // 2,
+        ),
     ]
     lease = LeaderLease(runtime.sessions, timedelta(seconds=settings.leader_lease_seconds))
     return TimedJobs(
