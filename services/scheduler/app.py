@@ -44,7 +44,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         Topic.CASES,
         group_id="scheduler",
         dead_letters=Topic.DLQ_SCHEDULER,
-        wanted={"case.opened": partial(handlers.case_opened, runtime)},
+        wanted={
+            "case.opened": partial(handlers.case_opened, runtime),
+            "case.flagged": partial(handlers.case_flagged, runtime),
+        },
         attempts=runtime.settings.handler_attempts,
     )
     subscribe(

@@ -25,7 +25,7 @@ from services.scheduler.adapters import store
 from services.scheduler.adapters.tables import appointments, works_orders
 from services.scheduler.adapters.transactions import in_transaction
 from services.scheduler.domain.appointments import OPEN, Appointment, AppointmentStatus, require
-from services.scheduler.domain.contractors import Contractor, postcode_district
+from services.scheduler.domain.contractors import SURVEYOR, Contractor, postcode_district
 from services.scheduler.domain.messages import confirmation_request, offers_request, works_order_request
 from services.scheduler.domain.offers import MAX_OFFERS, Need, Offer, able_for, find_offers
 from services.scheduler.adapters.standards import due_by
@@ -160,6 +160,26 @@ async def book_next_visit(
     await store.set_booking_status(session, case_id, "to_book")
     if booking.channel and offers_by_message(Channel(booking.channel)):
         await send_offers(session, runtime, case_id, now)
+
+
+async def inspect_first(session: AsyncSession, runtime: Runtime, case_id: str, flagged_at: datetime) -> bool:
+    """A repair found to need a pre-work inspection before it is booked: the surveyor's visit
+    is offered instead, within the inspection standard from when it was flagged. False when
+    there is nothing to change (no such repair, already booked, already an inspection)."""
+    booking = await store.booking(session, case_id)
+    if booking is None or booking.kind != AppointmentKind.REPAIR or booking.status in ("booked", "completed"):
+        return False
+    await store.update_booking(
+        session,
+        case_id,
+        kind=AppointmentKind.INSPECTION,
+        trade=SURVEYOR,
+        book_by=due_by("pre_work_inspection", flagged_at),
+        status="to_book",
+    )
+    if booking.channel and offers_by_message(Channel(booking.channel)):
+        await send_offers(session, runtime, case_id, utcnow())
+    return True
 
 
 async def offers_now(runtime: Runtime, case_id: str) -> list[Offer]:

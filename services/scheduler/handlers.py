@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import utcnow
-from shared.events.cases import CaseOpened
+from shared.events.cases import CaseFlagged, CaseOpened, Flag
 from shared.events.notifications import Intent, ReplyReceived
 from shared.service import Runtime
 from services.scheduler import booking, visits
@@ -78,6 +78,17 @@ async def _book_emergency(session: AsyncSession, runtime: Runtime, case_id: str,
         await store.set_booking_status(session, case_id, "unbooked")
         return
     await booking.book_or_move(session, runtime, case_id, first[0], now)
+
+
+async def case_flagged(runtime: Runtime, flagged: CaseFlagged) -> None:
+    """Only `inspection_required` matters here: a repair not yet booked is inspected first."""
+    if flagged.flag != Flag.INSPECTION_REQUIRED:
+        return
+    changed = await in_transaction(
+        runtime, lambda session: booking.inspect_first(session, runtime, flagged.case_id, flagged.flagged_at)
+    )
+    if changed:
+        log.info("inspection first", extra={"case_id": flagged.case_id})
 
 
 async def reply_received(runtime: Runtime, reply: ReplyReceived) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from shared.calendar import default_calendar as calendar
 from shared.events import utcnow
 from shared.events.appointments import AppointmentKind
-from shared.events.cases import CaseKind, Channel, Flag, Priority
+from shared.events.cases import CaseFlagged, CaseKind, Channel, Flag, Priority
 from shared.events.notifications import Intent, Purpose, ReplyReceived
 from shared.service import Runtime
 from shared.topics import Topic
@@ -370,3 +370,35 @@ async def test_the_tenant_cancels_by_text_and_the_case_is_to_book_again(runtime:
     assert booking.status == "to_book"
     await handlers.reply_received(runtime, reply(case_id, Intent.CANCEL))  # nothing left to cancel
     assert len(await emitted(runtime, "appointment.cancelled", case_id)) == 1
+
+
+def flagged(case_id: str, flag: str = Flag.INSPECTION_REQUIRED) -> CaseFlagged:
+    return CaseFlagged(
+        correlation_id=case_id, case_id=case_id, reference="HX-1", flag=flag, flagged_at=utcnow()
+    )
+
+
+async def test_a_repair_flagged_for_inspection_before_booking_is_offered_a_surveyor_instead(runtime: Runtime):
+    case = opened(channel=Channel.WEB)
+    await handlers.case_opened(runtime, case)
+    await handlers.case_flagged(runtime, flagged(case.case_id))
+    await handlers.case_flagged(runtime, flagged(case.case_id))  # said twice: offered once more only
+
+    [booking] = await rows(runtime, bookings_to_make, case_id=case.case_id)
+    assert (booking.kind, booking.trade, booking.status) == ("inspection", "surveyor", "offered")
+    offers = [r for r in await emitted(runtime, "notification.requested", case.case_id)]
+    assert len(offers) == 2  # the repair's first, then the inspection's
+    await handlers.reply_received(runtime, reply(case.case_id, Intent.CHOOSE_OFFER, 1))
+    [booked] = await emitted(runtime, "appointment.booked", case.case_id)
+    assert booked.kind is AppointmentKind.INSPECTION and booked.contractor_id == "c-survey"
+
+
+async def test_other_flags_and_booked_repairs_are_left_alone(runtime: Runtime):
+    case_id, _ = await booked_case(runtime)
+    before = len(await emitted(runtime))
+    await handlers.case_flagged(runtime, flagged(case_id))
+    await handlers.case_flagged(runtime, flagged(case_id, Flag.DAMP_AND_MOULD))
+    await handlers.case_flagged(runtime, flagged("no-such-case"))
+    assert len(await emitted(runtime)) == before
+    [booking] = await rows(runtime, bookings_to_make, case_id=case_id)
+    assert booking.kind == "repair"
