@@ -102,9 +102,17 @@ def subscribe(
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        # The body is parsed by consume_one; FastStream's own JSON decoding raises on some
+        # poison (nesting past the recursion limit) before any handler runs, and a nacked
+        # record comes back for ever.
+        decoder=_undecoded,
         title=f"{group_id}:{topic}",
         description=f"Handles {', '.join(sorted(wanted))}",
     )(consume)
+
+
+async def _undecoded(message: KafkaMessage) -> None:
+    return None
 
 
 async def consume_one(
