@@ -240,6 +240,10 @@ class Tally:
     breaches: dict[tuple[str, str, str], set[str]]  # (subject, clock, clock id) -> event ids
     breach_records: int
     dead_letters: int
+    bookings: Counter[str]  # case id -> rows in the scheduler's repairs to book
+
+    def repairs(self) -> set[str]:
+        return {case_id for case_id, (_, _, kind, _, _) in self.signature.items() if kind == "repair_request"}
 
 
 def tally(bootstrap: str, system, tenants: Tenants, mail: MailRecorder) -> Tally:  # type: ignore[no-untyped-def]
@@ -259,6 +263,7 @@ def tally(bootstrap: str, system, tenants: Tenants, mail: MailRecorder) -> Tally
             case_id: client.get(system.url("sla_monitor", "/clocks"), params={"subject_id": case_id}).json()
             for case_id in {c for ids in opened.values() for c in ids}
         }
+        bookings = Counter(b["case_id"] for b in client.get(system.url("scheduler", "/bookings-to-make")).json())
     breached: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for event in by_type(breaches, "sla.breached"):
         breached[(event["subject_id"], event["clock"], event["clock_id"])].add(event["event_id"])
@@ -269,7 +274,7 @@ def tally(bootstrap: str, system, tenants: Tenants, mail: MailRecorder) -> Tally
         acknowledged=dict(acknowledged), failed=len(distinct(by_type(outcomes, "notification.failed"))),
         emails=Counter(m.message_id for m in mail.received), email_to={m.message_id: m.to[0] for m in mail.received},
         clocks=clocks, breaches=dict(breached), breach_records=len(by_type(breaches, "sla.breached")),
-        dead_letters=len(dead),
+        dead_letters=len(dead), bookings=bookings,
     )
 
 
@@ -288,6 +293,7 @@ def settled(bootstrap: str, system, tenants: Tenants, mail: MailRecorder) -> Tal
             and wanted_acks <= set(counted.email_to.values())
             and letters <= breached_refs
             and all(counted.clocks.values())
+            and counted.repairs() <= set(counted.bookings)
         )
         if done or time.monotonic() > deadline:
             return counted
@@ -310,6 +316,7 @@ def report(counted: Tally, tenants: Tenants, services: Services, faults: list[st
         f"copies per Message-ID: {dict(sorted(copies.items()))}",
         f"breaches: {len(counted.breaches)} clocks breached, "
         f"{sum(len(ids) for ids in counted.breaches.values())} distinct events, {counted.breach_records} records",
+        f"repairs to book at the scheduler: {sum(counted.bookings.values())} for {len(counted.repairs())} repair cases",
         f"dead letters: {counted.dead_letters}",
         f"kills: {services.kills}",
     ]
@@ -347,6 +354,9 @@ def test_every_case_clock_notification_and_breach_is_accounted_for_after_the_fau
         assert max(kinds.values()) == 1, f"a clock of {case_id} is there twice: {kinds}"
         peers[counted.signature[case_id]].add(frozenset((c["definition"], c["standard"]) for c in clocks))
     assert all(len(sets) == 1 for sets in peers.values()), peers
+
+    # Every repair is waiting for its booking at the scheduler, once.
+    assert set(counted.bookings) == counted.repairs() and set(counted.bookings.values()) == {1}, summary
 
     # Every acknowledgement sent, to the right tenant, once (the notifier's one window: a
     # message in flight when it is killed may go again, with the same Message-ID).
