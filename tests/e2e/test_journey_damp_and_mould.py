@@ -6,47 +6,20 @@ on the SLA monitor's API and on doorstep.sla.breaches."""
 
 import asyncio
 import smtplib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
-import holidays
 import httpx
 import pytest
 
 from shared.topics import Topic
 from tests.e2e.system import STAFF_TOKEN, System, running_system
+from tests.e2e.working_days import within_working_days
 from tests.kafka_reader import TopicReader, event_is
 
 pytestmark = pytest.mark.kafka
 
-LONDON = ZoneInfo("Europe/London")
 AWAAB = "awaab_damp_and_mould_investigation"
-BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG", years=range(2024, 2030))
-
-
-def working(day: date) -> bool:
-    return day.weekday() < 5 and day not in BANK_HOLIDAYS
-
-
-def next_working(day: date) -> date:
-    day += timedelta(days=1)
-    while not working(day):
-        day += timedelta(days=1)
-    return day
-
-
-def within_working_days(event: datetime, n: int) -> datetime:
-    """17:00 London on the nth working day after the event's day; an event on a day off
-    or after 17:00 counts from the next working day (DESIGN §4, worked out here
-    independently of the services' calendar)."""
-    local = event.astimezone(LONDON)
-    day = local.date()
-    if not working(day) or local.time() >= time(17):
-        day = next_working(day)
-    for _ in range(n):
-        day = next_working(day)
-    return datetime.combine(day, time(17), LONDON).astimezone(UTC)
 
 
 @pytest.fixture(scope="module")
