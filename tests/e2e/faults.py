@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -153,12 +152,3 @@ def services_on(broker: PrivateBroker, database: PrivateDatabase, mail: MailReco
         "NOTIFIER_SMTP_STARTTLS": "never",
     }
     return Services(env, system)
-
-
-def wait_until(check, timeout: float, every: float = 0.5) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(every)
-    return bool(check())
