@@ -19,13 +19,14 @@ from shared.events.appointments import (
     WorksOrderRaised,
 )
 from shared.events.finance import RentCreditDue
-from shared.events.notifications import NotificationRequested
+from shared.events.notifications import NotificationRequested, ReplyReceived
 from shared.kafka import declare_publications, subscribe
 from shared.service import Runtime, http_app
 from shared.topics import Topic
 from services.scheduler import handlers
 from services.scheduler.adapters.tables import bookings_to_make
 from services.scheduler.bootstrap import bootstrap
+from services.scheduler.compliance import gas_replies
 from services.scheduler.contractor_api import contractor_router
 from services.scheduler.staff_api import staff_router
 
@@ -35,6 +36,13 @@ class BookingToMake(BaseModel):
     reference: str
     priority: str
     status: str
+
+
+async def tenant_replied(runtime: Runtime, reply: ReplyReceived) -> None:
+    """One consumer for the tenant's texts back: booking acts on digits, REARRANGE and
+    CANCEL; the gas programme on CONFIRM to a gas check. Each is idempotent by itself."""
+    await handlers.reply_received(runtime, reply)
+    await gas_replies.gas_check_confirmed(runtime, reply, runtime.settings.gas_offer_lead_working_days)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -55,7 +63,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         Topic.NOTIFICATIONS_OUTCOMES,
         group_id="scheduler-replies",
         dead_letters=Topic.DLQ_SCHEDULER,
-        wanted={"reply.received": partial(handlers.reply_received, runtime)},
+        wanted={"reply.received": partial(tenant_replied, runtime)},
         attempts=runtime.settings.handler_attempts,
     )
     declare_publications(

@@ -14,9 +14,7 @@ from shared.events.appointments import AppointmentKind
 from shared.events.cases import Priority
 from shared.events.compliance import CertificateKind
 from shared.events.notifications import Intent, ReplyReceived
-from shared.kafka import subscribe
 from shared.service import Runtime
-from shared.topics import Topic
 from services.scheduler import booking
 from services.scheduler.adapters import store as booking_store
 from services.scheduler.adapters.transactions import in_transaction
@@ -75,20 +73,3 @@ def proposal_need(wanted: Row, slot: tuple[datetime, datetime]) -> Need:
     """A place in exactly the proposed slot, with a contractor of the check's trade."""
     district = postcode_district(wanted.postcode) if wanted.postcode else None
     return Need(wanted.trade, district, pattern_for(AppointmentKind.GAS_CHECK, Priority.ROUTINE), *slot)
-
-
-def subscribe_replies(runtime: Runtime, lead_working_days: int) -> None:
-    """Its own consumer group on the replies, beside booking's: it acts only on CONFIRM
-    to a gas check, which booking leaves alone."""
-
-    async def handle(reply: ReplyReceived) -> None:
-        await gas_check_confirmed(runtime, reply, lead_working_days)
-
-    subscribe(
-        runtime.broker,
-        Topic.NOTIFICATIONS_OUTCOMES,
-        group_id="scheduler-gas-replies",
-        dead_letters=Topic.DLQ_SCHEDULER,
-        wanted={"reply.received": handle},  # type: ignore[dict-item]
-        attempts=runtime.settings.handler_attempts,
-    )
