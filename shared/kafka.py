@@ -6,9 +6,18 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerClosed,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
+from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -88,6 +97,44 @@ def publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
         return await broker.publish(payload, topic, key=key, headers=headers, no_confirm=True)
 
     return publish
+
+
+# Errors after which an idempotent producer never sends again: its producer id and
+# sequence numbers no longer match the broker's (or its sender task has died and every
+# send raises a copy of what killed it). Only a new producer, with a new id, gets out.
+BROKEN_PRODUCER_ERRORS: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+    ProducerClosed,
+    # FastStream's producer left unconnected, when a replacement failed to start.
+    IncorrectState,
+)
+
+
+def producer_is_broken(error: BaseException) -> bool:
+    """The producer must be replaced before anything is published again. A bare
+    KafkaError is what aiokafka raises for ever once its sender task has died."""
+    return isinstance(error, BROKEN_PRODUCER_ERRORS) or type(error) is KafkaError
+
+
+async def restart_producer(broker: KafkaBroker, stop_timeout: float = 10.0) -> None:
+    """Close the broker's producer and start a new one (a new producer id) in its place;
+    the broker's consumers are left running. What it publishes next goes through the new one."""
+    producer = broker.config.producer
+    try:
+        async with asyncio.timeout(stop_timeout):
+            await producer.disconnect()
+    except TimeoutError:
+        # Batches the old producer still retries are abandoned with it; what they held
+        # is still in the outbox and is sent again.
+        log.warning("old producer did not stop in time")
+    await producer.connect(
+        AIOKafkaProducer(**broker._connection_kwargs),  # noqa: SLF001 - what the broker built its own from
+        serializer=producer.serializer,  # type: ignore[attr-defined]
+        codec=producer.codec,  # type: ignore[attr-defined]
+    )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 # before the rows are marked as relayed.
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[object] | None]]
 
+# Replaces the producer behind `publish` with a new one (a new producer id), for when
+# the producer says it can never send again; see shared.kafka.producer_is_broken.
+ResetProducer = Callable[[], Awaitable[None]]
+BrokenProducer = Callable[[BaseException], bool]
+
 
 def outbox_table(metadata: MetaData) -> Table:
     return Table(
@@ -54,11 +59,15 @@ class Outbox:
         sessions: async_sessionmaker,
         publish: Publish,
         poll_seconds: float = 0.5,
+        reset_producer: ResetProducer | None = None,
+        producer_is_broken: BrokenProducer = lambda _: False,
     ) -> None:
         self.table = table
         self.sessions = sessions
         self.publish = publish
         self.poll_seconds = poll_seconds
+        self.reset_producer = reset_producer
+        self.producer_is_broken = producer_is_broken
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -96,13 +105,25 @@ class Outbox:
         while True:
             try:
                 await self.relay_pending()
-            except Exception:
+            except Exception as error:
                 log.exception("outbox relay failed; retrying")
+                if self.reset_producer is not None and self.producer_is_broken(error):
+                    await self._replace_producer(error)
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:
                 pass
             self._wake.clear()
+
+    async def _replace_producer(self, error: BaseException) -> None:
+        """The unpublished rows stay in the outbox and go out again through the new
+        producer: at least once (consumers de-duplicate on event_id)."""
+        assert self.reset_producer is not None
+        log.warning("outbox producer replaced", extra={"reason": type(error).__name__})
+        try:
+            await self.reset_producer()
+        except Exception as failure:  # noqa: BLE001 - tried again after the next failure
+            log.warning("outbox producer not replaced", extra={"reason": type(failure).__name__})
 
     async def relay_pending(self, limit: int = 500) -> int:
         async with self.sessions() as session:

@@ -17,7 +17,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared.db import make_engine, migrate, session_factory
-from shared.kafka import ensure_topics, make_broker, publisher
+from shared.kafka import ensure_topics, make_broker, producer_is_broken, publisher, restart_producer
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 
@@ -44,7 +44,13 @@ def build_runtime(
     engine = make_engine(settings.database())
     sessions = session_factory(engine)
     broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name)
-    outbox = Outbox(metadata.tables["outbox"], sessions, publisher(broker))
+    outbox = Outbox(
+        metadata.tables["outbox"],
+        sessions,
+        publisher(broker),
+        reset_producer=lambda: restart_producer(broker),
+        producer_is_broken=producer_is_broken,
+    )
     return Runtime(settings, engine, sessions, broker, outbox, migrations)
 
 
