@@ -31,11 +31,11 @@ from services.intake.bootstrap import bootstrap
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.mail import MAILBOX_ADDRESSES, mailbox_for
 from services.intake.settings import IntakeSettings
-from services.intake.staff import add_staff_routes
+from services.intake.staff import TenantDetails, add_staff_routes
 from services.intake.web import add_form_routes
 
 
-class LetterIn(BaseModel):
+class LetterIn(TenantDetails):
     model_config = ConfigDict(extra="forbid")
 
     received_at: AwareDatetime = Field(description="When the letter arrived (with UTC offset)")
@@ -85,6 +85,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
             text=letter.text,
             subject=letter.subject,
             received_at=letter.received_at,
+            **letter.details(),
         )
         case = await handlers.record_contact(runtime, book, contact)
         return CaseCreated(case_id=case.case_id, reference=case.reference)

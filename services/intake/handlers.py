@@ -22,6 +22,9 @@ from services.intake.domain.mail import InboundMail, UnreadableMail, read_mail
 
 log = logging.getLogger(__name__)
 
+# Mail and forms are acknowledged by email; staff who logged a letter, call or visit answer it themselves.
+ACKNOWLEDGED_CHANNELS = (Channel.EMAIL, Channel.WEB)
+
 
 async def record_contact(
     runtime: Runtime, book: StandardsBook, contact: ReceivedContact, raw_id: str | None = None
@@ -35,7 +38,7 @@ async def record_contact(
                 update(raw_messages).where(raw_messages.c.id == raw_id).values(case_id=case_id)
             )
         await runtime.outbox.add(session, Topic.CASES, case)
-        if contact.sender_email:
+        if contact.sender_email and contact.channel in ACKNOWLEDGED_CHANNELS:
             promise = reply_promise(book, case)
             await runtime.outbox.add(
                 session, Topic.NOTIFICATIONS_REQUESTED, acknowledgement(case, contact.sender_email, promise)

@@ -30,7 +30,24 @@ class CaseAction(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class ContactIn(BaseModel):
+class TenantDetails(BaseModel):
+    """Who the contact is from, where staff know it: for the reply, booking and works order."""
+
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=30)
+    property_id: str | None = Field(default=None, min_length=1, max_length=64)
+    tenancy_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    def details(self) -> dict[str, str | None]:
+        return {
+            "sender_email": self.email,
+            "sender_phone": self.phone,
+            "property_id": self.property_id,
+            "tenancy_id": self.tenancy_id,
+        }
+
+
+class ContactIn(TenantDetails):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel = Field(description="phone or in_person")
@@ -75,7 +92,7 @@ def add_staff_routes(app: FastAPI, runtime: Runtime, book: StandardsBook, staff:
             raise HTTPException(422, "channel must be phone or in_person")
         received = ReceivedContact(
             channel=contact.channel, mailbox=None, text=contact.text,
-            subject=contact.subject, received_at=contact.received_at,
+            subject=contact.subject, received_at=contact.received_at, **contact.details(),
         )
         case = await handlers.record_contact(runtime, book, received)
         return Done(case_id=case.case_id, reference=case.reference, event_type=case.event_type)
