@@ -19,6 +19,7 @@ from services.intake.domain.cases import (
     reply_promise,
 )
 from services.intake.domain.mail import InboundMail, UnreadableMail, read_mail
+from services.intake.domain.threads import OpenCase, thread_message
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,49 @@ async def receive_mail(
         sender_email=mail.sender,
         received_at=utcnow(),
     )
+    if case := await _case_answered_by(runtime, mail):
+        await thread_into(runtime, case, contact, raw_id)
+        return case.reference
     return (await record_contact(runtime, book, contact, raw_id)).reference
+
+
+async def thread_into(runtime: Runtime, case: OpenCase, contact: ReceivedContact, raw_id: str) -> None:
+    """A further message on an open case: kept with it, said on Kafka, no new case and
+    no acknowledgement. Flags its words raise are added to the case."""
+    message, flagged = thread_message(case, contact)
+    async with runtime.sessions.begin() as session:
+        await session.execute(update(raw_messages).where(raw_messages.c.id == raw_id).values(case_id=case.case_id))
+        if flagged:
+            flags = [*case.flags, *(f.flag for f in flagged)]
+            await session.execute(update(cases).where(cases.c.id == case.case_id).values(flags=flags))
+        await runtime.outbox.add(session, Topic.CASES, message, *flagged)
+    runtime.outbox.wake()
+    log.info("message threaded", extra={"case_id": case.case_id, "reference": case.reference, "raw_id": raw_id})
+
+
+async def _case_answered_by(runtime: Runtime, mail: InboundMail) -> OpenCase | None:
+    """The case this mail answers: by the reference in its subject, else by the mail it
+    replies to (In-Reply-To, References)."""
+    conditions = []
+    if mail.case_reference:
+        conditions.append(cases.c.reference == mail.case_reference)
+    if mail.replies_to:
+        answered = select(raw_messages.c.case_id).where(
+            raw_messages.c.message_id.in_(mail.replies_to), raw_messages.c.case_id.is_not(None)
+        )
+        conditions.append(cases.c.id.in_(answered))
+    async with runtime.sessions() as session:
+        for condition in conditions:
+            query = select(cases.c.id, cases.c.reference, cases.c.flags).where(condition).limit(1)
+            if row := (await session.execute(query)).first():
+                return OpenCase(row.id, row.reference, tuple(row.flags))
+    return None
+    query = select(cases.c.id, cases.c.reference, cases.c.flags)
+    async with runtime.sessions() as session:
+        for condition in (by_reference if mail.case_reference else None, by_thread if mail.replies_to else None):
+            if condition is not None and (row := (await session.execute(query.where(condition).limit(1))).first()):
+                return OpenCase(row.id, row.reference, tuple(row.flags))
+    return None
 
 
 async def receive_form(
@@ -90,14 +133,16 @@ class UnknownComplaint(LookupError):
     """No complaint has the reference given."""
 
 
-ESCALATION = "web:escalation"
+# Where a request for Stage 2 came from, as kept with the case: the tenant's form, or staff.
+ESCALATIONS = {"web": "web:escalation", "staff": "staff:escalation"}
 
 
 async def escalate_complaint(
-    runtime: Runtime, reference: str, raw: bytes
+    runtime: Runtime, reference: str, raw: bytes, via: str = "web"
 ) -> tuple[ComplaintEscalated, bool]:
-    """The tenant asks for Stage 2 of a complaint. Returns the escalation and whether it is
-    new: asking again keeps the request but starts no second Stage 2."""
+    """The tenant asks for Stage 2 of a complaint (by the form, or through staff). Returns
+    the escalation and whether it is new: asking again keeps the request but starts no
+    second Stage 2."""
     async with runtime.sessions.begin() as session:
         case = (
             await session.execute(
@@ -110,14 +155,14 @@ async def escalate_complaint(
             raise UnknownComplaint(reference)
         earlier = await session.scalar(
             select(raw_messages.c.received_at)
-            .where(raw_messages.c.case_id == case.id, raw_messages.c.recipient == ESCALATION)
+            .where(raw_messages.c.case_id == case.id, raw_messages.c.recipient.in_(ESCALATIONS.values()))
             .order_by(raw_messages.c.received_at)
             .limit(1)
         )
         now = utcnow()
         await session.execute(
             raw_messages.insert().values(
-                id=str(uuid4()), received_at=now, recipient=ESCALATION, raw=raw, case_id=case.id
+                id=str(uuid4()), received_at=now, recipient=ESCALATIONS[via], raw=raw, case_id=case.id
             )
         )
         escalation = ComplaintEscalated(

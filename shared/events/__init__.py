@@ -22,6 +22,7 @@ from shared.events.cases import (
     CallbackRequested,
     CaseClosed,
     CaseFlagged,
+    CaseMessageReceived,
     CaseOpened,
     CaseReplied,
     ComplaintAcknowledged,
@@ -80,7 +81,8 @@ AnyEvent = Annotated[
     | ReplyReceived
     | SlaWarning
     | SlaBreached
-    | SlaMet,
+    | SlaMet
+    | CaseMessageReceived,
     Field(discriminator="event_type"),
 ]
 
