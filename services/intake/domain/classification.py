@@ -4,9 +4,7 @@ Pure: no I/O. Table-driven: every rule is a name and the phrases it looks for, a
 decision carries the rule and the words that made it, for staff and for the event.
 """
 
-import re
 from dataclasses import dataclass
-from functools import cache
 
 from shared.events.cases import CaseKind, Channel, Flag, Mailbox, Priority, Reason
 
@@ -26,12 +24,19 @@ class Rule:
     phrases: tuple[str, ...]
 
     def words_in(self, text: str) -> tuple[str, ...]:
-        return tuple(p for p, pattern in _patterns(self.phrases) if pattern.search(text))
+        """`text` lower-cased with its whitespace folded to single spaces."""
+        return tuple(p for p in self.phrases if _starts_a_word_in(p, text))
 
 
-@cache
-def _patterns(phrases: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((p, re.compile(rf"\b{re.escape(p)}")) for p in phrases)
+def _starts_a_word_in(phrase: str, text: str) -> bool:
+    # str.find is a fast substring search in C; a regex \b search over a 25 MB mail is
+    # a hundred times slower. Only hits in the middle of a word ("asbestos") loop here.
+    at = text.find(phrase)
+    while at != -1:
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+            return True
+        at = text.find(phrase, at + 1)
+    return False
 
 
 EMERGENCY = Rule(

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
-from html.parser import HTMLParser
 
 from shared.events.cases import Mailbox
+from services.intake.domain.mime_text import one_line, text_of
 
 # The local part of each published address (repairs_reporting@, customer_desk@, complaints@).
 MAILBOX_ADDRESSES = {
@@ -41,6 +41,7 @@ class InboundMail:
 # A case reference as intake makes them (domain/cases.py): HX- and 8 of its 32 characters.
 CASE_REFERENCE = re.compile(r"\bHX-[A-HJ-NP-Z2-9]{8}\b")
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,298}>")
+SUBJECT_MAX = 998  # RFC 5322's longest line
 
 
 def mailbox_for(address: str, domain: str) -> Mailbox | None:
@@ -57,13 +58,13 @@ def read_mail(raw: bytes) -> InboundMail:
         raise UnreadableMail(f"cannot parse message: {type(error).__name__}") from None
     if not isinstance(message, EmailMessage) or not message.keys():
         raise UnreadableMail("no headers")
-    _, sender = parseaddr(str(message.get("From", "")))
+    _, sender = parseaddr(one_line(_header(message, "From")))
     return InboundMail(
         sender=sender if "@" in sender else None,
-        subject=str(message.get("Subject", "")).strip(),
-        text=_plain_text(message),
+        subject=one_line(_header(message, "Subject"))[:SUBJECT_MAX],
+        text=text_of(message),
         automatic=_is_automatic(message),
-        message_id=str(message.get("Message-ID", "")).strip()[:300] or None,
+        message_id=one_line(_header(message, "Message-ID"))[:300] or None,
         replies_to=_replies_to(message),
     )
 
@@ -79,42 +80,6 @@ def _header(message: EmailMessage, name: str) -> str:
         return str(message.get(name, ""))
     except Exception:  # noqa: BLE001 - a malformed header is read as absent
         return ""
-
-
-def _plain_text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeDecodeError):
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", errors="replace")
-    return _html_to_text(content) if part.get_content_subtype() == "html" else content
-
-
-class _TextOfHtml(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        self._hidden += tag in ("script", "style")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._hidden -= tag in ("script", "style") and self._hidden > 0
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.chunks.append(data)
-
-
-def _html_to_text(html: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    return " ".join(" ".join(parser.chunks).replace("\xa0", " ").split())
 
 
 # Subjects that out-of-office and other automatic replies give themselves, in the
