@@ -3,7 +3,7 @@ else the HTML one without its markup, else the body inside an Outlook winmail.da
 the names of the attachments. Wrong or unknown charsets fall back rather than fail, and
 control characters (NUL among them, which PostgreSQL cannot store) are dropped."""
 
-from email.message import EmailMessage, Message
+from email.message import Message
 from functools import cache
 from html.parser import HTMLParser
 
@@ -17,7 +17,7 @@ TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 CONTROLS = [*range(0x00, 0x20), *range(0x7F, 0xA0)]
 
 
-def text_of(message: EmailMessage) -> str:
+def text_of(message: Message) -> str:
     part = _body_part(message)
     if part is not None:
         content = decoded(part)
@@ -46,32 +46,46 @@ def decoded(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return payload if isinstance(payload, str) else ""
-    declared = part.get_content_charset()
+    return text_in(payload, part.get_content_charset())
+
+
+def text_in(data: bytes, declared: str | None) -> str:
+    """Bytes as text by the charset they declare, else the fallbacks that fit."""
     for charset in ((declared,) if declared else ()) + FALLBACK_CHARSETS:
         try:
-            return payload.decode(charset)
+            return data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
-    return payload.decode("latin-1")  # unreachable: cp1252 above reads all but five bytes
+    return data.decode("latin-1")  # every byte is Latin-1; cp1252 above leaves five out
 
 
-def _body_part(message: EmailMessage) -> Message | None:
-    try:
-        part = message.get_body(preferencelist=("plain", "html"))
-    except Exception:  # noqa: BLE001 - a broken structure is read as having no body
-        part = None
-    if part is None and message.get_content_maintype() == "multipart" and isinstance(message.get_payload(), str):
+def _body_part(message: Message) -> Message | None:
+    """The first plain text part that is not an attachment, else the first HTML one."""
+    html = None
+    for part in message.walk():
+        if part.is_multipart() or _disposition(part) == "attachment":
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain":
+            return part
+        if kind == "text/html" and html is None:
+            html = part
+    if html is None and message.get_content_maintype() == "multipart" and isinstance(message.get_payload(), str):
         return _as_plain(message)  # "multipart" without a boundary: the text is all there is
-    return part
+    return html
 
 
-def _as_plain(message: EmailMessage) -> Message:
+def _disposition(part: Message) -> str:
+    return str(part.get("Content-Disposition", "")).split(";")[0].strip().lower()
+
+
+def _as_plain(message: Message) -> Message:
     plain = Message()
     plain.set_payload(message.get_payload())
     return plain
 
 
-def _winmail_body(message: EmailMessage) -> str:
+def _winmail_body(message: Message) -> str:
     for part in message.walk():
         if part.get_content_type() in TNEF_TYPES or (part.get_filename() or "").lower() == "winmail.dat":
             try:
@@ -85,7 +99,7 @@ def _winmail_body(message: EmailMessage) -> str:
     return ""
 
 
-def _attachments_named(message: EmailMessage) -> str:
+def _attachments_named(message: Message) -> str:
     names = [one_line(p.get_filename() or "") for p in message.walk() if p.get_filename()]
     return f"Attachments only: {', '.join(n for n in names if n)}" if names else ""
 
