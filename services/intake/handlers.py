@@ -4,12 +4,15 @@ one transaction with the outbox, so what is accepted is kept and said exactly on
 import logging
 from uuid import uuid4
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.events import utcnow
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters import store
+from services.intake.adapters.batch_writer import writer_for
 from services.intake.adapters.store import Raw
 from services.intake.domain.cases import (
     ReceivedContact,
@@ -35,13 +38,16 @@ async def record_contact(
     ack = None
     if contact.sender_email and contact.channel in ACKNOWLEDGED_CHANNELS:
         ack = acknowledgement(case, contact.sender_email, reply_promise(book, case))
-    async with runtime.sessions.begin() as session:
+
+    async def write(session: AsyncSession) -> None:
         if raw:
             await store.keep_raw(session, raw, case.case_id)
         await store.insert_case(session, case, contact)
         await runtime.outbox.add(session, Topic.CASES, case)
         if ack:
             await runtime.outbox.add(session, Topic.NOTIFICATIONS_REQUESTED, ack)
+
+    await writer_for(runtime.sessions).write(write)
     runtime.outbox.wake()
     log.info("case opened", extra={"case_id": case.case_id, "reference": case.reference, "kind": case.kind})
     return case
@@ -91,11 +97,15 @@ async def thread_into(runtime: Runtime, case: OpenCase, contact: ReceivedContact
     """A further message on an open case: kept with it, said on Kafka, no new case and
     no acknowledgement. Flags its words raise are added to the case."""
     message, flagged = thread_message(case, contact)
-    async with runtime.sessions.begin() as session:
+
+    async def write(session: AsyncSession) -> str:
         raw_id = await store.keep_raw(session, raw, case.case_id)
         if flagged:
             await store.set_flags(session, case.case_id, [*case.flags, *(f.flag for f in flagged)])
         await runtime.outbox.add(session, Topic.CASES, message, *flagged)
+        return raw_id
+
+    raw_id = await writer_for(runtime.sessions).write(write)
     runtime.outbox.wake()
     log.info("message threaded", extra={"case_id": case.case_id, "reference": case.reference, "raw_id": raw_id})
 
@@ -142,5 +152,4 @@ async def escalate_complaint(
 
 async def _keep_only(runtime: Runtime, raw: Raw) -> str:
     """Kept for staff, opening nothing: still before the SMTP reply says 250."""
-    async with runtime.sessions.begin() as session:
-        return await store.keep_raw(session, raw)
+    return await writer_for(runtime.sessions).write(lambda session: store.keep_raw(session, raw))
