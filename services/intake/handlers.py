@@ -4,15 +4,13 @@ one transaction with the outbox, so what is accepted is kept and said exactly on
 import logging
 from uuid import uuid4
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.events import utcnow
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters import store
-from services.intake.adapters.batch_writer import writer_for
+from services.intake.adapters.batch_writer import BatchWriter, Writes, apply, writer_for
 from services.intake.adapters.store import Raw
 from services.intake.domain.cases import (
     ReceivedContact,
@@ -38,17 +36,14 @@ async def record_contact(
     ack = None
     if contact.sender_email and contact.channel in ACKNOWLEDGED_CHANNELS:
         ack = acknowledgement(case, contact.sender_email, reply_promise(book, case))
-
-    async def write(session: AsyncSession) -> None:
-        if raw:
-            await store.keep_raw(session, raw, case.case_id)
-        await store.insert_case(session, case, contact)
-        await runtime.outbox.add(session, Topic.CASES, case)
-        if ack:
-            await runtime.outbox.add(session, Topic.NOTIFICATIONS_REQUESTED, ack)
-
-    await writer_for(runtime.sessions).write(write)
-    runtime.outbox.wake()
+    writes = Writes()
+    if raw:
+        store.keep_raw(writes, raw, case.case_id)
+    store.insert_case(writes, case, contact)
+    writes.emit(Topic.CASES, case)
+    if ack:
+        writes.emit(Topic.NOTIFICATIONS_REQUESTED, ack)
+    await _writer(runtime).write(writes)
     log.info("case opened", extra={"case_id": case.case_id, "reference": case.reference, "kind": case.kind})
     return case
 
@@ -97,16 +92,12 @@ async def thread_into(runtime: Runtime, case: OpenCase, contact: ReceivedContact
     """A further message on an open case: kept with it, said on Kafka, no new case and
     no acknowledgement. Flags its words raise are added to the case."""
     message, flagged = thread_message(case, contact)
-
-    async def write(session: AsyncSession) -> str:
-        raw_id = await store.keep_raw(session, raw, case.case_id)
-        if flagged:
-            await store.set_flags(session, case.case_id, [*case.flags, *(f.flag for f in flagged)])
-        await runtime.outbox.add(session, Topic.CASES, message, *flagged)
-        return raw_id
-
-    raw_id = await writer_for(runtime.sessions).write(write)
-    runtime.outbox.wake()
+    writes = Writes()
+    raw_id = store.keep_raw(writes, raw, case.case_id)
+    if flagged:
+        store.set_flags(writes, case.case_id, [*case.flags, *(f.flag for f in flagged)])
+    writes.emit(Topic.CASES, message, *flagged)
+    await _writer(runtime).write(writes)
     log.info("message threaded", extra={"case_id": case.case_id, "reference": case.reference, "raw_id": raw_id})
 
 
@@ -137,13 +128,15 @@ async def escalate_complaint(
             raise UnknownComplaint(reference)
         earlier = await store.first_kept(session, case.case_id, ESCALATIONS.values())
         now = utcnow()
-        await store.keep_raw(session, Raw(ESCALATIONS[via], raw), case.case_id, at=now)
+        writes = Writes()
+        store.keep_raw(writes, Raw(ESCALATIONS[via], raw), case.case_id, at=now)
         escalation = ComplaintEscalated(
             correlation_id=case.case_id, case_id=case.case_id, reference=case.reference,
             escalated_at=earlier or now,
         )
         if earlier is None:
-            await runtime.outbox.add(session, Topic.CASES, escalation)
+            writes.emit(Topic.CASES, escalation)
+        await apply(session, runtime.outbox, [writes])
     if earlier is None:
         runtime.outbox.wake()
         log.info("complaint escalated", extra={"case_id": case.case_id, "reference": case.reference})
@@ -152,4 +145,11 @@ async def escalate_complaint(
 
 async def _keep_only(runtime: Runtime, raw: Raw) -> str:
     """Kept for staff, opening nothing: still before the SMTP reply says 250."""
-    return await writer_for(runtime.sessions).write(lambda session: store.keep_raw(session, raw))
+    writes = Writes()
+    raw_id = store.keep_raw(writes, raw)
+    await _writer(runtime).write(writes)
+    return raw_id
+
+
+def _writer(runtime: Runtime) -> BatchWriter:
+    return writer_for(runtime.sessions, runtime.outbox)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import utcnow
 from shared.events.cases import CaseKind, CaseOpened
+from services.intake.adapters.batch_writer import Writes
 from services.intake.adapters.tables import cases, raw_messages
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.threads import OpenCase
@@ -25,38 +26,36 @@ class Raw:
     message_id: str | None = None
 
 
-async def keep_raw(session: AsyncSession, raw: Raw, case_id: str | None = None, at: datetime | None = None) -> str:
+def keep_raw(writes: Writes, raw: Raw, case_id: str | None = None, at: datetime | None = None) -> str:
     raw_id = str(uuid4())
-    await session.execute(
-        raw_messages.insert().values(
-            id=raw_id, received_at=at or utcnow(), recipient=raw.recipient, raw=raw.data,
-            message_id=raw.message_id, case_id=case_id,
-        )
+    writes.insert(
+        raw_messages, id=raw_id, received_at=at or utcnow(), recipient=raw.recipient, raw=raw.data,
+        message_id=raw.message_id, case_id=case_id,
     )
     return raw_id
 
 
-async def insert_case(session: AsyncSession, case: CaseOpened, contact: ReceivedContact) -> None:
-    await session.execute(
-        cases.insert().values(
-            id=case.case_id,
-            reference=case.reference,
-            channel=case.channel,
-            mailbox=case.mailbox,
-            kind=case.kind,
-            priority=case.priority,
-            flags=list(case.flags),
-            reasons=[r.model_dump() for r in case.reasons],
-            received_at=case.received_at,
-            contact_email=contact.sender_email,
-            subject=contact.subject,
-            body=contact.text,
-        )
+def insert_case(writes: Writes, case: CaseOpened, contact: ReceivedContact) -> None:
+    writes.insert(
+        cases,
+        id=case.case_id,
+        reference=case.reference,
+        channel=case.channel,
+        mailbox=case.mailbox,
+        kind=case.kind,
+        priority=case.priority,
+        flags=list(case.flags),
+        reasons=[r.model_dump() for r in case.reasons],
+        received_at=case.received_at,
+        contact_email=contact.sender_email,
+        subject=contact.subject,
+        body=contact.text,
     )
 
 
-async def set_flags(session: AsyncSession, case_id: str, flags: Iterable[str]) -> None:
-    await session.execute(update(cases).where(cases.c.id == case_id).values(flags=list(flags)))
+def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
+    statement = update(cases).where(cases.c.id == case_id).values(flags=list(flags))
+    writes.then(lambda session: session.execute(statement))
 
 
 async def reference_of_mail(session: AsyncSession, message_id: str, recipient: str) -> str | None:
