@@ -98,6 +98,10 @@ async def site(intake: Runtime) -> AsyncIterator[str]:
 def fill_in_the_home_visit_form(driver, site: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """What a tenant does: returns the error summary first seen, then the thank-you page."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    wait = WebDriverWait(driver, 30)
 
     def type_into(name: str, text: str) -> None:
         box = driver.find_element(By.ID, f"f-{name}")
@@ -105,10 +109,16 @@ def fill_in_the_home_visit_form(driver, site: str) -> tuple[str, str]:  # type: 
         box.send_keys(text)
 
     def send() -> None:
+        """Press the button and wait for the page it posts to (the old one goes stale)."""
+        page = driver.find_element(By.TAG_NAME, "html")
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait.until(expected_conditions.staleness_of(page))
+        wait.until(expected_conditions.presence_of_element_located((By.TAG_NAME, "main")))
 
     driver.get(f"{site}/forms")
+    index = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.LINK_TEXT, "Ask for a home visit").click()
+    wait.until(expected_conditions.staleness_of(index))
     assert driver.find_element(By.TAG_NAME, "h1").text == "Ask for a home visit"
     type_into("name", "Jo Tenant")
     type_into("email", "jo.tenant@example.org")
