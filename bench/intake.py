@@ -1,10 +1,12 @@
 """Intake under a burst: mails over SMTP on several connections, then web forms over HTTP,
 against a running intake process on a local broker.
 
-  .venv/bin/python bench/intake.py [--mails N] [--forms N] [--connections N] [--kafka HOST:PORT]
+  .venv/bin/python bench/intake.py [--mails N] [--forms N] [--connections N]
+                                   [--bootstrap HOST:PORT] [--figures FILE] [--quick] [--profile FILE]
 
 It starts a broker of its own (127.0.0.1:39392, or BENCH_KAFKA_PORT) in a temp directory
-unless --kafka names one, then one intake process over SQLite, and prints:
+unless --bootstrap names one (bench/run_all.py's convention), then one intake process over
+SQLite, and prints:
   - accepted per second: mails (the 250 to DATA) and forms (the 201), each burst timed alone;
   - latency from "accepted" (that reply, as the sender sees it) to the case.opened
     readable on doorstep.cases (a consumer in a thread of its own), p50 / p99 / max;
@@ -38,7 +40,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.figures import Figure, add_arguments, write  # noqa: E402
 from shared.topics import Topic, partitions_for  # noqa: E402
+
+BENCHMARK = "intake: mails over SMTP and forms over HTTP accepted per second, and accepted to case.opened on Kafka"
 
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39392"))
@@ -269,7 +274,7 @@ def latencies(accepted: dict[str, float], opened: dict[str, float]) -> list[floa
     return [max(0.0, opened[r] - at) * 1000 for r, at in accepted.items() if r in opened]
 
 
-async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[tuple[str, str, str, str]]:
+async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figure]:
     intake = Intake(workdir, kafka)
     intake.start()
     watcher = Watcher(kafka)
@@ -297,7 +302,7 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[tuple
     size = round(sum(watcher.sizes) / max(1, len(watcher.sizes)))
     raw = await raw_publish_rate(kafka, args.mails + args.forms, size)
 
-    rows = []
+    figures = []
     for label, accepted, seconds, cpu_used, target in (
         ("mails", mails, mail_seconds, mail_cpu, TARGETS["mails"]),
         ("forms", forms, form_seconds, form_cpu, TARGETS["forms"]),
@@ -307,19 +312,22 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[tuple
         missing = len(accepted) - len(waits)
         say(f"{label}: {len(accepted)} accepted in {seconds:.2f} s on {args.connections} connections "
             f"(intake CPU {cpu_used:.1f} s); {missing} never seen on Kafka")
-        rows += [
-            (f"{label} accepted per second", f"{rate:,.0f}/s", f">= {target:,.0f}/s", _yes(rate >= target)),
-            (f"{label}: accepted to case.opened p50 / p99 / max",
-             f"{percentile(waits, 50):.0f} / {percentile(waits, 99):.0f} / {percentile(waits, 100):.0f} ms",
-             f"p99 < {TARGETS['p99_ms']:.0f} ms", _yes(percentile(waits, 99) < TARGETS["p99_ms"] and not missing)),
-            (f"{label} rate / raw aiokafka publish", f"{rate / raw:.1%}", "-", "-"),
+        p99 = percentile(waits, 99)
+        figures += [
+            Figure(f"{label} accepted per second", f"{rate:,.0f}/s", f">= {target:,.0f}/s", rate >= target,
+                   rate=rate, record_bytes=size, compare_with="produce"),
+            Figure(f"{label}: accepted to case.opened p50 / p99 / max",
+                   f"{percentile(waits, 50):.0f} / {p99:.0f} / {percentile(waits, 100):.0f} ms",
+                   f"p99 < {TARGETS['p99_ms']:.0f} ms", p99 < TARGETS["p99_ms"] and not missing),
+            Figure(f"{label} intake CPU per item", f"{cpu_used / max(1, len(accepted)) * 1000:.1f} ms"),
+            Figure(f"{label} rate / raw aiokafka publish (same run)", f"{rate / raw:.1%}"),
         ]
-    rows.append((f"raw aiokafka publish, {size}-byte records", f"{raw:,.0f}/s", "-", "-"))
-    return rows
+    figures.append(Figure(f"raw aiokafka publish, {size} B records (same run)", f"{raw:,.0f}/s"))
+    return figures
 
 
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "NO"
+def _met(met: bool | None) -> str:
+    return "-" if met is None else "yes" if met else "NO"
 
 
 def main() -> None:
@@ -328,25 +336,28 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=3000)
     parser.add_argument("--forms", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--kafka", help="a running broker; by default one of its own is started")
     parser.add_argument("--profile", type=Path, help="record intake with py-spy (if installed) into this file")
+    add_arguments(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.mails, args.forms = min(args.mails, 300), min(args.forms, 500)
     say(machine())
     with tempfile.TemporaryDirectory(prefix="doorstep-bench-intake-") as tmp:
         workdir = Path(tmp)
-        kafka = args.kafka or f"{HOST}:{PORT}"
-        if not args.kafka:
+        kafka = args.bootstrap or f"{HOST}:{PORT}"
+        if not args.bootstrap:
             broker("up", workdir / "var")
         try:
             say(f"broker: {kafka}; intake: one process over SQLite in {workdir}")
-            rows = asyncio.run(run(args, kafka, workdir))
+            figures = asyncio.run(run(args, kafka, workdir))
         finally:
-            if not args.kafka:
+            if not args.bootstrap:
                 broker("down", workdir / "var")
     say(f"\nintake, one process, {args.mails} mails and {args.forms} forms, {args.connections} connections each")
     say(f"  {'figure':<52}{'value':>22}{'target':>16}  met")
-    for figure, value, target, met in rows:
-        say(f"  {figure:<52}{value:>22}{target:>16}  {met}")
+    for figure in figures:
+        say(f"  {figure.name:<52}{figure.value:>22}{figure.target:>16}  {_met(figure.met)}")
+    write(args.figures, figures)
 
 
 if __name__ == "__main__":
