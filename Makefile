@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast kafka-up kafka-down postgres-up postgres-down clean
+.PHONY: install run test test-fast kafka-up kafka-down postgres-up postgres-down browser clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,7 +18,7 @@ run: install
 
 # Everything the tests need is started here or by the fixtures (the Kafka broker on
 # a test port, PostgreSQL on 55432); the real-broker and PostgreSQL tests never skip in CI.
-test: install postgres-up
+test: install postgres-up browser
 	PYTHON=$(PY) bash deploy/kafka.sh fetch
 	DOORSTEP_TEST_POSTGRES_URL="$$(bash deploy/postgres.sh url)" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -33,6 +33,13 @@ kafka-down: install
 
 postgres-up:
 	bash deploy/postgres.sh up
+
+# Debian's Chromium and its driver for the browser test of the web forms (as root, once;
+# nothing is fetched when both are there).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
 
 postgres-down:
 	bash deploy/postgres.sh down

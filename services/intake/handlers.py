@@ -1,16 +1,17 @@
-"""Intake's use cases: each turns one inbound contact into stored state and events."""
+"""Intake's use cases: each turns one inbound contact into stored state and events, in
+one transaction with the outbox, so what is accepted is kept and said exactly once."""
 
 import logging
 from uuid import uuid4
 
-from sqlalchemy import select, update
-
 from shared.events import utcnow
-from shared.events.cases import CaseKind, CaseOpened, Channel, ComplaintEscalated, Mailbox
+from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
-from services.intake.adapters.tables import cases, raw_messages
+from services.intake.adapters import store
+from services.intake.adapters.batch_writer import BatchWriter, Writes, apply, writer_for
+from services.intake.adapters.store import Raw
 from services.intake.domain.cases import (
     ReceivedContact,
     acknowledgement,
@@ -19,52 +20,65 @@ from services.intake.domain.cases import (
     reply_promise,
 )
 from services.intake.domain.mail import InboundMail, UnreadableMail, read_mail
+from services.intake.domain.threads import OpenCase, thread_message
 
 log = logging.getLogger(__name__)
 
+# Mail and forms are acknowledged by email; staff who logged a letter, call or visit answer it themselves.
+ACKNOWLEDGED_CHANNELS = (Channel.EMAIL, Channel.WEB)
+
 
 async def record_contact(
-    runtime: Runtime, book: StandardsBook, contact: ReceivedContact, raw_id: str | None = None
+    runtime: Runtime, book: StandardsBook, contact: ReceivedContact, raw: Raw | None = None
 ) -> CaseOpened:
-    case_id = str(uuid4())
-    case = open_case(case_id, new_reference(), contact)
-    async with runtime.sessions.begin() as session:
-        await session.execute(cases.insert().values(**_case_row(case, contact)))
-        if raw_id:
-            await session.execute(
-                update(raw_messages).where(raw_messages.c.id == raw_id).values(case_id=case_id)
-            )
-        await runtime.outbox.add(session, Topic.CASES, case)
-        if contact.sender_email:
-            promise = reply_promise(book, case)
-            await runtime.outbox.add(
-                session, Topic.NOTIFICATIONS_REQUESTED, acknowledgement(case, contact.sender_email, promise)
-            )
-    runtime.outbox.wake()
-    log.info("case opened", extra={"case_id": case_id, "reference": case.reference, "kind": case.kind})
+    """Open the case a contact makes, keeping what arrived with it."""
+    case = open_case(str(uuid4()), new_reference(), contact)
+    ack = None
+    if contact.sender_email and contact.channel in ACKNOWLEDGED_CHANNELS:
+        ack = acknowledgement(case, contact.sender_email, reply_promise(book, case))
+    writes = Writes()
+    if raw:
+        store.keep_raw(writes, raw, case.case_id)
+    store.insert_case(writes, case, contact)
+    writes.emit(Topic.CASES, case)
+    if ack:
+        writes.emit(Topic.NOTIFICATIONS_REQUESTED, ack)
+    await _writer(runtime).write(writes)
+    log.info("case opened", extra={"case_id": case.case_id, "reference": case.reference, "kind": case.kind})
     return case
 
 
 async def receive_mail(
     runtime: Runtime, book: StandardsBook, mailbox: Mailbox, recipient: str, raw: bytes
 ) -> str | None:
-    """Store an inbound mail and open its case; return the case reference, or None when
-    the mail opens no case. The same mail sent again (a client retrying) opens nothing new."""
+    """Keep an inbound mail and open its case, or thread it into the case it answers;
+    return the case's reference, or None when it opens nothing (unreadable, automatic).
+    The same mail sent again (a client retrying) changes nothing."""
     try:
-        mail: InboundMail | None = read_mail(raw)
+        mail = read_mail(raw)
     except UnreadableMail as problem:
-        mail, reason = None, str(problem)
-    if mail and mail.message_id and (known := await _reference_of(runtime, mail.message_id, recipient)):
-        log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
-        return known
-    raw_id = await _store_raw(runtime, recipient, raw, mail.message_id if mail else None)
-    if mail is None:
-        log.warning("unreadable mail kept for staff", extra={"reason": reason, "raw_id": raw_id})
+        raw_id = await _keep_only(runtime, Raw(recipient, raw))
+        log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
+    kept = Raw(recipient, raw, mail.message_id)
+    async with runtime.sessions() as session:
+        if mail.message_id and (known := await store.reference_of_mail(session, mail.message_id, recipient)):
+            log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
+            return known
+        answered = await store.case_answered(session, mail.case_reference, mail.replies_to)
     if mail.automatic:
+        raw_id = await _keep_only(runtime, kept)
         log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
         return None
-    contact = ReceivedContact(
+    contact = _contact_of(mail, mailbox)
+    if answered:
+        await thread_into(runtime, answered, contact, kept)
+        return answered.reference
+    return (await record_contact(runtime, book, contact, kept)).reference
+
+
+def _contact_of(mail: InboundMail, mailbox: Mailbox) -> ReceivedContact:
+    return ReceivedContact(
         channel=Channel.EMAIL,
         mailbox=mailbox,
         text=mail.text,
@@ -72,95 +86,70 @@ async def receive_mail(
         sender_email=mail.sender,
         received_at=utcnow(),
     )
-    return (await record_contact(runtime, book, contact, raw_id)).reference
+
+
+async def thread_into(runtime: Runtime, case: OpenCase, contact: ReceivedContact, raw: Raw) -> None:
+    """A further message on an open case: kept with it, said on Kafka, no new case and
+    no acknowledgement. Flags its words raise are added to the case."""
+    message, flagged = thread_message(case, contact)
+    writes = Writes()
+    raw_id = store.keep_raw(writes, raw, case.case_id)
+    if flagged:
+        store.set_flags(writes, case.case_id, [*case.flags, *(f.flag for f in flagged)])
+    writes.emit(Topic.CASES, message, *flagged)
+    await _writer(runtime).write(writes)
+    log.info("message threaded", extra={"case_id": case.case_id, "reference": case.reference, "raw_id": raw_id})
 
 
 async def receive_form(
     runtime: Runtime, book: StandardsBook, form_name: str, raw: bytes, contact: ReceivedContact
 ) -> CaseOpened:
-    """A web form: the submission is kept as received, then its case opens."""
-    raw_id = await _store_raw(runtime, f"web:{form_name}", raw, None)
-    return await record_contact(runtime, book, contact, raw_id)
+    """A web form: the submission is kept as received, with the case it opens."""
+    return await record_contact(runtime, book, contact, Raw(f"web:{form_name}", raw))
 
 
 class UnknownComplaint(LookupError):
     """No complaint has the reference given."""
 
 
-ESCALATION = "web:escalation"
+# Where a request for Stage 2 came from, as kept with the case: the tenant's form, or staff.
+ESCALATIONS = {"web": "web:escalation", "staff": "staff:escalation"}
 
 
 async def escalate_complaint(
-    runtime: Runtime, reference: str, raw: bytes
+    runtime: Runtime, reference: str, raw: bytes, via: str = "web"
 ) -> tuple[ComplaintEscalated, bool]:
-    """The tenant asks for Stage 2 of a complaint. Returns the escalation and whether it is
-    new: asking again keeps the request but starts no second Stage 2."""
+    """The tenant asks for Stage 2 of a complaint (by the form, or through staff). Returns
+    the escalation and whether it is new: asking again keeps the request but starts no
+    second Stage 2."""
     async with runtime.sessions.begin() as session:
-        case = (
-            await session.execute(
-                select(cases.c.id, cases.c.reference).where(
-                    cases.c.reference == reference, cases.c.kind == CaseKind.COMPLAINT
-                )
-            )
-        ).first()
+        case = await store.complaint(session, reference)
         if case is None:
             raise UnknownComplaint(reference)
-        earlier = await session.scalar(
-            select(raw_messages.c.received_at)
-            .where(raw_messages.c.case_id == case.id, raw_messages.c.recipient == ESCALATION)
-            .order_by(raw_messages.c.received_at)
-            .limit(1)
-        )
+        earlier = await store.first_kept(session, case.case_id, ESCALATIONS.values())
         now = utcnow()
-        await session.execute(
-            raw_messages.insert().values(
-                id=str(uuid4()), received_at=now, recipient=ESCALATION, raw=raw, case_id=case.id
-            )
-        )
+        writes = Writes()
+        store.keep_raw(writes, Raw(ESCALATIONS[via], raw), case.case_id, at=now)
         escalation = ComplaintEscalated(
-            correlation_id=case.id, case_id=case.id, reference=case.reference, escalated_at=earlier or now
+            correlation_id=case.case_id, case_id=case.case_id, reference=case.reference,
+            escalated_at=earlier or now,
         )
         if earlier is None:
-            await runtime.outbox.add(session, Topic.CASES, escalation)
+            writes.emit(Topic.CASES, escalation)
+        await apply(session, runtime.outbox, [writes])
     if earlier is None:
         runtime.outbox.wake()
-        log.info("complaint escalated", extra={"case_id": case.id, "reference": case.reference})
+        log.info("complaint escalated", extra={"case_id": case.case_id, "reference": case.reference})
     return escalation, earlier is None
 
 
-async def _reference_of(runtime: Runtime, message_id: str, recipient: str) -> str | None:
-    async with runtime.sessions() as session:
-        return await session.scalar(
-            select(cases.c.reference)
-            .join(raw_messages, raw_messages.c.case_id == cases.c.id)
-            .where(raw_messages.c.message_id == message_id, raw_messages.c.recipient == recipient)
-        )
-
-
-async def _store_raw(runtime: Runtime, recipient: str, raw: bytes, message_id: str | None) -> str:
-    """Kept before the SMTP reply says 250, so an accepted mail is never lost."""
-    raw_id = str(uuid4())
-    async with runtime.sessions.begin() as session:
-        await session.execute(
-            raw_messages.insert().values(
-                id=raw_id, received_at=utcnow(), recipient=recipient, raw=raw, message_id=message_id
-            )
-        )
+async def _keep_only(runtime: Runtime, raw: Raw) -> str:
+    """Kept for staff, opening nothing: still before the SMTP reply says 250."""
+    writes = Writes()
+    raw_id = store.keep_raw(writes, raw)
+    await _writer(runtime).write(writes)
     return raw_id
 
 
-def _case_row(case: CaseOpened, contact: ReceivedContact) -> dict[str, object]:
-    return {
-        "id": case.case_id,
-        "reference": case.reference,
-        "channel": case.channel,
-        "mailbox": case.mailbox,
-        "kind": case.kind,
-        "priority": case.priority,
-        "flags": list(case.flags),
-        "reasons": [r.model_dump() for r in case.reasons],
-        "received_at": case.received_at,
-        "contact_email": contact.sender_email,
-        "subject": contact.subject,
-        "body": contact.text,
-    }
+def _writer(runtime: Runtime) -> BatchWriter:
+    return writer_for(runtime.sessions, runtime.outbox)

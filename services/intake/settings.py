@@ -1,7 +1,8 @@
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+from services.intake.domain.roles import Role, parse_tokens
 
 
 class IntakeSettings(ServiceSettings):
@@ -13,13 +14,20 @@ class IntakeSettings(ServiceSettings):
     smtp_port: int = 2525
     mail_domain: str = "hexagon.org.uk"
     max_message_bytes: int = 25 * 1024 * 1024
-    # Bearer tokens for the staff API, comma-separated. Empty: the staff API refuses all.
+    # Bearer tokens for the staff API with their roles: `token:role,token:role` (roles in
+    # domain/roles.py; a bare `token` may do everything). Empty: the staff API refuses all.
     staff_tokens: SecretStr = SecretStr("")
     # Bearer tokens for a mail provider posting raw MIME to /inbound/mime. Empty: refused.
     mime_tokens: SecretStr = SecretStr("")
 
-    def staff_token_set(self) -> frozenset[str]:
-        return _tokens(self.staff_tokens)
+    @field_validator("staff_tokens")
+    @classmethod
+    def _roles_are_known(cls, tokens: SecretStr) -> SecretStr:
+        parse_tokens(tokens.get_secret_value())  # a bad role stops the service at start-up
+        return tokens
+
+    def staff_token_roles(self) -> dict[str, Role]:
+        return parse_tokens(self.staff_tokens.get_secret_value())
 
     def mime_token_set(self) -> frozenset[str]:
         return _tokens(self.mime_tokens)

@@ -23,6 +23,7 @@ from shared.events.cases import (
     CallbackRequested,
     CaseClosed,
     CaseFlagged,
+    CaseMessageReceived,
     CaseOpened,
     CaseReplied,
     ComplaintAcknowledged,
@@ -92,7 +93,8 @@ AnyEvent = Annotated[
     | ReplyReceived
     | SlaWarning
     | SlaBreached
-    | SlaMet,
+    | SlaMet
+    | CaseMessageReceived,
     Field(discriminator="event_type"),
 ]
 

@@ -175,3 +175,17 @@ class WorksStarted(Event):
     case_id: Id
     reference: Reference
     started_at: AwareDatetime
+
+
+class CaseMessageReceived(Event):
+    """A further message from the tenant on a case already open (a reply to our mail,
+    or a mail quoting the case's reference): threaded into it, no new case."""
+
+    event_type: Literal["case.message_received"] = "case.message_received"
+    case_id: Id
+    reference: Reference
+    channel: Channel
+    mailbox: Mailbox | None = None
+    received_at: AwareDatetime
+    # What the tenant said (personal data: in events, never in logs).
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""

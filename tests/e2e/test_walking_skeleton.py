@@ -113,7 +113,7 @@ async def test_the_staff_api_refuses_without_a_token(system: System):
     body = {"received_at": datetime.now(UTC).isoformat(), "text": "hello"}
     assert httpx.post(system.url("intake", "/staff/letters"), json=body).status_code == 401
     wrong = {"Authorization": "Bearer not-a-token"}
-    assert httpx.post(system.url("intake", "/staff/letters"), json=body, headers=wrong).status_code == 403
+    assert httpx.post(system.url("intake", "/staff/letters"), json=body, headers=wrong).status_code == 401
 
 
 async def test_unknown_recipients_are_refused_at_rcpt(system: System):

@@ -41,8 +41,11 @@ def test_only_repair_requests_get_a_priority(mailbox: Mailbox):
     assert all(not reason.rule.endswith("-repair") for reason in result.reasons)
 
 
-def test_a_letter_gets_no_priority_even_about_gas():
-    assert classify(Contact(Channel.LETTER, None, "smell of gas")).priority is None
+def test_a_letter_reporting_a_repair_is_a_repair_request_with_its_priority():
+    result = classify(Contact(Channel.LETTER, None, "There is a smell of gas in the hall"))
+    assert result.kind is CaseKind.REPAIR_REQUEST
+    assert result.priority is Priority.EMERGENCY
+    assert result.reasons[0] == Reason(rule="channel:letter:repair", words=("smell of gas",))
 
 
 # -- priority ------------------------------------------------------------------------------
@@ -280,9 +283,10 @@ def test_input_without_headers_is_unreadable(raw: bytes):
         (Channel.PHONE, "There is water coming through the ceiling", CaseKind.REPAIR_REQUEST, Priority.EMERGENCY),
         (Channel.IN_PERSON, "My kitchen tap is leaking", CaseKind.REPAIR_REQUEST, Priority.URGENT),
         (Channel.PHONE, "When is my rent review?", CaseKind.GENERAL_ENQUIRY, None),
-        (Channel.LETTER, "There is water coming through the ceiling", CaseKind.LETTER, None),
+        (Channel.LETTER, "There is water coming through the ceiling", CaseKind.REPAIR_REQUEST, Priority.EMERGENCY),
+        (Channel.LETTER, "Please update the name on my tenancy", CaseKind.LETTER, None),
     ],
 )
-def test_a_call_or_visit_is_a_repair_when_it_names_one(channel, text, kind, priority):  # type: ignore[no-untyped-def]
+def test_a_call_visit_or_letter_is_a_repair_when_it_names_one(channel, text, kind, priority):  # type: ignore[no-untyped-def]
     result = classify(Contact(channel, None, text))
     assert (result.kind, result.priority) == (kind, priority)

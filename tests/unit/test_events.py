@@ -56,6 +56,7 @@ from shared.events import (
 )
 from shared.events.cases import (
     CaseClosed,
+    CaseMessageReceived,
     CaseKind,
     CaseOpened,
     CaseReplied,
@@ -115,6 +116,15 @@ ONE_OF_EACH: list[Event] = [
     ),
     CaseReplied(correlation_id=CASE_ID, case_id=CASE_ID, reference="HX-ABCD2345", replied_at=RECEIVED),
     CaseClosed(correlation_id=CASE_ID, case_id=CASE_ID, reference="HX-ABCD2345", closed_at=RECEIVED),
+    CaseMessageReceived(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference="HX-ABCD2345",
+        channel=Channel.EMAIL,
+        mailbox=Mailbox.REPAIRS,
+        received_at=RECEIVED,
+        description="Re: HX-ABCD2345\nStill no hot water",
+    ),
     NotificationRequested(
         correlation_id=CASE_ID,
         case_id=CASE_ID,

@@ -25,6 +25,9 @@ class ReceivedContact:
     received_at: datetime
     subject: str = ""
     sender_email: str | None = None
+    sender_phone: str | None = None
+    property_id: str | None = None
+    tenancy_id: str | None = None
     # What the contact says of itself (a web form: which form, a box the tenant ticked),
     # with the reasons staff see. A stated kind wins over the kind classification gives;
     # stated flags are added to the ones it finds.
@@ -32,20 +35,40 @@ class ReceivedContact:
     flags: tuple[Flag, ...] = ()
     reasons: tuple[Reason, ...] = ()
 
+    def recipient(self) -> Recipient | None:
+        if not (self.sender_email or self.sender_phone):
+            return None
+        return Recipient(email=self.sender_email, phone=self.sender_phone)
+
+
+DESCRIPTION_MAX = 2000
+
+
+def description_of(contact: ReceivedContact) -> str:
+    """What the tenant said, for the works order: the subject line, then the words."""
+    said = "\n".join(part for part in (contact.subject.strip(), contact.text.strip()) if part)
+    return said if len(said) <= DESCRIPTION_MAX else said[: DESCRIPTION_MAX - 1].rstrip() + "…"
+
 
 def open_case(case_id: str, reference: str, contact: ReceivedContact) -> CaseOpened:
-    result = classify(Contact(contact.channel, contact.mailbox, f"{contact.subject}\n{contact.text}"))
+    result = classify(
+        Contact(contact.channel, contact.mailbox, f"{contact.subject}\n{contact.text}", contact.kind)
+    )
     return CaseOpened(
         correlation_id=case_id,
         case_id=case_id,
         reference=reference,
         channel=contact.channel,
         mailbox=contact.mailbox,
-        kind=contact.kind or result.kind,
+        kind=result.kind,
         priority=result.priority,
         flags=tuple(dict.fromkeys(result.flags + contact.flags)),
         reasons=contact.reasons + result.reasons,
         received_at=contact.received_at,
+        property_id=contact.property_id,
+        tenancy_id=contact.tenancy_id,
+        contact=contact.recipient(),
+        description=description_of(contact),
     )
 
 

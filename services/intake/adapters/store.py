@@ -1,0 +1,102 @@
+"""Intake's tables as its use cases need them: raw messages kept as received, cases, and
+the lookups that find a case again (a mail sent twice, a reply, a complaint's reference)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import uuid4
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events import utcnow
+from shared.events.cases import CaseKind, CaseOpened
+from services.intake.adapters.batch_writer import Writes
+from services.intake.adapters.tables import cases, raw_messages
+from services.intake.domain.cases import ReceivedContact
+from services.intake.domain.threads import OpenCase
+
+
+@dataclass(frozen=True)
+class Raw:
+    """What arrived, as it arrived: kept before any reply says it was accepted."""
+
+    recipient: str  # the mailbox address, or web:<form>, staff:<action>
+    data: bytes
+    message_id: str | None = None
+
+
+def keep_raw(writes: Writes, raw: Raw, case_id: str | None = None, at: datetime | None = None) -> str:
+    raw_id = str(uuid4())
+    writes.insert(
+        raw_messages, id=raw_id, received_at=at or utcnow(), recipient=raw.recipient, raw=raw.data,
+        message_id=raw.message_id, case_id=case_id,
+    )
+    return raw_id
+
+
+def insert_case(writes: Writes, case: CaseOpened, contact: ReceivedContact) -> None:
+    writes.insert(
+        cases,
+        id=case.case_id,
+        reference=case.reference,
+        channel=case.channel,
+        mailbox=case.mailbox,
+        kind=case.kind,
+        priority=case.priority,
+        flags=list(case.flags),
+        reasons=[r.model_dump() for r in case.reasons],
+        received_at=case.received_at,
+        contact_email=contact.sender_email,
+        subject=contact.subject,
+        body=contact.text,
+    )
+
+
+def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
+    statement = update(cases).where(cases.c.id == case_id).values(flags=list(flags))
+    writes.then(lambda session: session.execute(statement))
+
+
+async def reference_of_mail(session: AsyncSession, message_id: str, recipient: str) -> str | None:
+    """The case a mail with this Message-ID to this mailbox already opened or joined."""
+    return await session.scalar(
+        select(cases.c.reference)
+        .join(raw_messages, raw_messages.c.case_id == cases.c.id)
+        .where(raw_messages.c.message_id == message_id, raw_messages.c.recipient == recipient)
+    )
+
+
+async def case_answered(session: AsyncSession, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
+    """The case named by `reference`, else the one the mails in `replies_to` belong to."""
+    conditions = []
+    if reference:
+        conditions.append(cases.c.reference == reference)
+    if replies_to:
+        answered = select(raw_messages.c.case_id).where(
+            raw_messages.c.message_id.in_(replies_to), raw_messages.c.case_id.is_not(None)
+        )
+        conditions.append(cases.c.id.in_(answered))
+    for condition in conditions:
+        query = select(cases.c.id, cases.c.reference, cases.c.flags).where(condition).limit(1)
+        if row := (await session.execute(query)).first():
+            return OpenCase(row.id, row.reference, tuple(row.flags))
+    return None
+
+
+async def complaint(session: AsyncSession, reference: str) -> OpenCase | None:
+    query = select(cases.c.id, cases.c.reference, cases.c.flags).where(
+        cases.c.reference == reference, cases.c.kind == CaseKind.COMPLAINT
+    )
+    row = (await session.execute(query)).first()
+    return OpenCase(row.id, row.reference, tuple(row.flags)) if row else None
+
+
+async def first_kept(session: AsyncSession, case_id: str, recipients: Iterable[str]) -> datetime | None:
+    """When the first raw message to any of `recipients` was kept for this case."""
+    return await session.scalar(
+        select(raw_messages.c.received_at)
+        .where(raw_messages.c.case_id == case_id, raw_messages.c.recipient.in_(list(recipients)))
+        .order_by(raw_messages.c.received_at)
+        .limit(1)
+    )

@@ -1,0 +1,91 @@
+"""Group commit in intake: writes that arrive together share one transaction (one disk
+flush), each still lands whole or not at all, and one that fails fails alone."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from shared.db import migrate
+from shared.service import Runtime
+from services.intake.adapters import store
+from services.intake.adapters.batch_writer import BatchWriter, Writes, writer_for
+from services.intake.adapters.tables import raw_messages
+from services.intake.bootstrap import bootstrap
+from services.intake.settings import IntakeSettings
+from tests.component.conftest import NO_BROKER
+
+
+@pytest.fixture
+async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
+    settings = IntakeSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", kafka_bootstrap_servers=NO_BROKER
+    )
+    runtime = bootstrap(settings)
+    await migrate(runtime.migrations, settings.database())
+    yield runtime
+    await runtime.engine.dispose()
+
+
+def commits_of(runtime: Runtime) -> list[int]:
+    counted: list[int] = []
+    event.listen(runtime.engine.sync_engine, "commit", lambda _connection: counted.append(1))
+    return counted
+
+
+async def kept(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(raw_messages)) or 0
+
+
+def keeping(n: int) -> Writes:
+    writes = Writes()
+    store.keep_raw(writes, store.Raw("web:bench", f"submission {n}".encode()))
+    return writes
+
+
+async def test_writes_that_arrive_together_share_one_commit(intake: Runtime):
+    commits = commits_of(intake)
+    writer = BatchWriter(intake.sessions, intake.outbox)
+    await asyncio.gather(*(writer.write(keeping(n)) for n in range(50)))
+    assert await kept(intake) == 50
+    assert 1 <= len(commits) <= 3  # the first alone at most, then the rest together
+
+
+async def test_a_failing_write_fails_alone_and_the_others_land(intake: Runtime):
+    writer = BatchWriter(intake.sessions, intake.outbox)
+    clash = keeping(99)
+    clash.rows[raw_messages].append(dict(clash.rows[raw_messages][0]))  # the same id twice
+
+    results = await asyncio.gather(
+        *(writer.write(keeping(n)) for n in range(5)), writer.write(clash), *(writer.write(keeping(n)) for n in range(5, 10)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[5], IntegrityError)
+    assert all(r is None for i, r in enumerate(results) if i != 5)
+    assert await kept(intake) == 10  # the clashing piece left nothing half-written
+
+
+async def test_a_batch_is_no_bigger_than_its_limit(intake: Runtime):
+    commits = commits_of(intake)
+    writer = BatchWriter(intake.sessions, intake.outbox, max_batch=4)
+    await asyncio.gather(*(writer.write(keeping(n)) for n in range(12)))
+    assert len(commits) >= 3
+    assert await kept(intake) == 12
+
+
+def test_each_database_has_one_writer(intake: Runtime):
+    assert writer_for(intake.sessions, intake.outbox) is writer_for(intake.sessions, intake.outbox)
+
+
+async def test_a_batch_writes_each_table_in_one_statement(intake: Runtime):
+    statements: list[str] = []
+    event.listen(intake.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2].split()[0]))
+    writer = BatchWriter(intake.sessions, intake.outbox)
+    await writer.write(keeping(0))  # the first goes alone
+    statements.clear()
+    await asyncio.gather(*(writer.write(keeping(n)) for n in range(1, 30)))
+    assert statements.count("INSERT") <= 2 and await kept(intake) == 30
