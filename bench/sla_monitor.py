@@ -277,18 +277,21 @@ async def wait_ready(monitor: Monitor, admin: AIOKafkaAdminClient, since: float)
 
 
 def case_events(count: int, now: datetime) -> list[tuple[bytes, bytes]]:
-    """Mostly new letters (each starts a clock), every fifth a reply to an earlier one."""
+    """Mostly new letters (each starts a clock), every fifth a reply to an earlier one.
+    Each happened at its own instant, 37 ms apart up to `now`, as in a live stream: no
+    two clocks share a start, so nothing is counted once for many."""
     out = []
     opened = 0
     for j in range(count):
+        at = now - timedelta(milliseconds=37 * (count - j))
         if j % 5 == 4:
             case = f"bench-case-{opened - 2:07d}"
             event = CaseReplied(case_id=case, reference=f"BC{opened - 2:07d}", correlation_id=case,
-                                replied_at=now)
+                                replied_at=at)
         else:
             case = f"bench-case-{opened:07d}"
             event = CaseOpened(case_id=case, reference=f"BC{opened:07d}", correlation_id=case,
-                               channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=now)
+                               channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=at)
             opened += 1
         out.append((event.key(), serialize(event)))
     return out

@@ -2,7 +2,7 @@
 the standards and the working-day calendar (pure: no I/O)."""
 
 from dataclasses import dataclass, replace
-from functools import lru_cache, partial
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -144,23 +144,20 @@ def warning_points(
     """The configured fractions of the target, and for working-day clocks one working day
     before the deadline; only those still ahead of the start."""
     points = [
-        WarningPoint(f"{round(f * 100)}%", _fraction_of(unit, started, deadline, f), f)
-        for f in fractions
+        WarningPoint(f"{round(f * 100)}%", at, f)
+        for f, at in zip(fractions, _fractions_of(unit, started, deadline, fractions), strict=True)
     ]
     if unit is Unit.WORKING_DAYS:
         points.append(WarningPoint("1 working day before", calendar.end_of_previous_working_day(deadline)))
     return tuple(sorted((p for p in points if started < p.at < deadline), key=lambda p: p.at))
 
 
-def _fraction_of(unit: Unit, started: datetime, deadline: datetime, fraction: float) -> datetime:
+def _fractions_of(
+    unit: Unit, started: datetime, deadline: datetime, fractions: tuple[float, ...]
+) -> list[datetime]:
     if unit is Unit.WORKING_DAYS:
-        return calendar.add_working_time(started, fraction * _working_span(started, deadline))
-    return started + fraction * (deadline - started)
-
-
-@lru_cache(maxsize=4096)
-def _working_span(started: datetime, deadline: datetime) -> timedelta:
-    return calendar.working_time_between(started, deadline)
+        return calendar.working_time_points(started, deadline, fractions)
+    return [started + f * (deadline - started) for f in fractions]
 
 
 # -- moving a clock -------------------------------------------------------------------
