@@ -730,3 +730,16 @@ def test_working_time_points_refuse_a_negative_fraction_or_an_end_before_the_sta
         calendar.working_time_points(started, started + timedelta(days=3), (-0.5,))
     with pytest.raises(ValueError, match="before start"):
         calendar.working_time_points(started, started - timedelta(days=3), (0.5,))
+
+
+def test_preparing_the_calendar_lists_the_working_days_of_the_years_clocks_run_in(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import services.sla_monitor.domain.clocks as clocks_module
+    from shared.calendar import WorkingCalendar
+
+    asked: list[int] = []
+    fresh = WorkingCalendar(holidays_of_year=lambda year: asked.append(year) or [])
+    monkeypatch.setattr(clocks_module, "calendar", fresh)
+    clocks_module.prepare_calendar(date(2026, 12, 1))
+    assert sorted(set(asked)) == [2025, 2026, 2027, 2028]

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -143,8 +143,25 @@ async def alerting(
 
 
 async def next_alert(session: AsyncSession, partitions: Iterable[Partition] | None) -> datetime | None:
-    return await session.scalar(
-        select(func.min(clocks.c.next_alert_at)).where(_owned(partitions))
+    """The soonest warning or deadline in these partitions. Asked after every batch, so
+    each partition's soonest is one index seek; a min() over all of them at once would
+    read every running clock's index entry."""
+    if partitions is None:
+        return await session.scalar(select(func.min(clocks.c.next_alert_at)))
+    owned = sorted(partitions)
+    if not owned:
+        return None
+    soonest = union_all(*(_soonest_in(partition).subquery().select() for partition in owned))
+    return await session.scalar(select(func.min(soonest.subquery().c.at)))
+
+
+def _soonest_in(partition: Partition) -> Select[tuple[datetime]]:
+    topic, number = partition
+    return (
+        select(clocks.c.next_alert_at.label("at"))
+        .where(clocks.c.topic == topic, clocks.c.partition == number, clocks.c.next_alert_at.is_not(None))
+        .order_by(clocks.c.next_alert_at)
+        .limit(1)
     )
 
 

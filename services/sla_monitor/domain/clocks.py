@@ -79,6 +79,14 @@ class Clock:
 # -- starting -------------------------------------------------------------------------
 
 
+def prepare_calendar(today: date) -> None:
+    """List the bank holidays and working days of last year to two years ahead now, at
+    start-up, rather than in the middle of the first batch of events (the holiday
+    tables take about a second to load)."""
+    first, last = date(today.year - 1, 1, 1), date(today.year + 2, 12, 31)
+    calendar.working_time_between(calendar.at(first, time(12)), calendar.at(last, time(12)))
+
+
 def start(
     applicable: ApplicableClock,
     subject: Subject,
