@@ -45,9 +45,10 @@ class Monitor:
     async def apply_many(self, events: list[tuple[AnyEvent, Origin]]) -> None:
         """Apply a batch of events in order, in one transaction: the clocks they concern
         are read once, changed in memory and written once."""
+        ids = [str(event.event_id) for event, _ in events]
         async with self.runtime.sessions.begin() as session:
-            fresh = await clock_store.remember(session, [str(e.event_id) for e, _ in events])
-            todo = _first_of_each([(e, o) for e, o in events if str(e.event_id) in fresh])
+            fresh = await clock_store.remember(session, ids)
+            todo = _first_of_each(ids, events, fresh)
             if todo:
                 await self._apply_all(session, todo)
         self.runtime.outbox.wake()
@@ -106,12 +107,14 @@ class Monitor:
             return await clock_store.next_alert(session, self.ownership.partitions())
 
 
-def _first_of_each(events: list[tuple[AnyEvent, Origin]]) -> list[tuple[AnyEvent, Origin]]:
-    """A batch may hold the same event twice (a redelivery): apply it once."""
-    seen: set[str] = set()
-    unique = []
-    for event, origin in events:
-        if str(event.event_id) not in seen:
-            seen.add(str(event.event_id))
-            unique.append((event, origin))
-    return unique
+def _first_of_each(
+    ids: list[str], events: list[tuple[AnyEvent, Origin]], fresh: set[str]
+) -> list[tuple[AnyEvent, Origin]]:
+    """The events not applied before, each once: a batch may hold the same event twice
+    (a redelivery)."""
+    todo = []
+    for event_id, item in zip(ids, events, strict=True):
+        if event_id in fresh:
+            fresh.discard(event_id)
+            todo.append(item)
+    return todo

@@ -103,3 +103,23 @@ async def test_alerting_returns_only_what_is_due_in_the_partitions_owned(session
     assert [(partition, found.id) for partition, found in due] == [((CASES, 0), "hexagon:letter_reply:case-1")]
     due = await clock_store.alerting(session, NOW, {(CASES, 0), (CASES, 1)})
     assert [found.subject_id for _, found in due] == ["case-3", "case-1"]
+
+
+async def test_a_clock_reads_back_as_written_and_a_change_saves_what_changed(session: AsyncSession):
+    from services.sla_monitor.domain.clocks import paused, stopped
+
+    warned = clock(1, NOW + timedelta(days=9), warnings=(WarningPoint("50%", NOW + timedelta(hours=5), 0.5),),
+                   warning_fractions=(0.5, 0.75))
+    other = clock(2, NOW + timedelta(days=2))
+    await store(session, (warned, CASES, 4), (other, CASES, 4))
+    [loaded_warned] = await clock_store.for_subjects(session, ["case-1"])
+    [loaded_other] = await clock_store.for_subjects(session, ["case-2"])
+    assert (loaded_warned, loaded_other) == (warned, other)
+
+    batch = ClockBatch([loaded_warned, loaded_other])
+    batch.change([stopped(loaded_warned, NOW), paused(loaded_other, NOW)])
+    await clock_store.write(session, batch)
+    assert await clock_store.for_subject(session, "case-1") == [stopped(warned, NOW)]
+    assert await clock_store.for_subject(session, "case-2") == [paused(other, NOW)]
+    assert await clock_store.next_alert(session, {(CASES, 4)}) is None
+    assert await clock_store.origin_of_subject(session, "case-1") == (CASES, 4)
