@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import AwareDatetime, Event, Id, IdempotencyKey
 
@@ -83,6 +83,7 @@ class NotificationDelivered(NotificationOutcome):
 class Intent(StrEnum):
     CONFIRM = "confirm"
     REARRANGE = "rearrange"
+    CHOOSE_OFFER = "choose_offer"  # replied with the number of one of the offers made
 
 
 class ReplyReceived(Event):
@@ -93,6 +94,7 @@ class ReplyReceived(Event):
     appointment_id: str | None = None
     intent: Intent
     received_at: AwareDatetime
+    offer: int | None = Field(default=None, ge=1, le=9)  # with CHOOSE_OFFER
 
 
 class NotificationFailed(NotificationOutcome):
