@@ -34,7 +34,7 @@ from shared.events.cases import (
     Mailbox,
     Priority,
 )
-from shared.events.compliance import CertificateKind, CertificateRecorded
+from shared.events.compliance import CertificateKind, CertificateRecorded, GasCheckOffered
 from shared.kafka import Origin
 from shared.service import Runtime
 from shared.standards.loader import load_all
@@ -569,6 +569,41 @@ async def test_gas_certificates_keep_the_due_date_when_checked_inside_the_window
     assert len(following) == 3
     assert {c.deadline for c in following} == {utc(2027, 3, 11, 0, 0)}  # 10 March 2027 kept, not 20 February
     assert all(c.state is ClockState.RUNNING for c in following)
+
+
+def gas_check_offered(attempt: int, at: datetime) -> GasCheckOffered:
+    return GasCheckOffered(
+        correlation_id=f"gas-case-{PROPERTY_ID}",
+        property_id=PROPERTY_ID,
+        case_id=f"gas-case-{PROPERTY_ID}",
+        due_on=date(2026, 3, 10),
+        attempt=attempt,
+        proposed_starts_at=at + timedelta(days=10),
+        offered_at=at,
+    )
+
+
+async def test_the_gas_programmes_first_offer_meets_the_offer_clock_and_nothing_else(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder, dead: Recorder
+):
+    offered_at = utc(2026, 1, 12, 9, 0)
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, gas_certificate(date(2025, 3, 10)))
+        await publish(broker, gas_check_offered(1, offered_at))
+        await publish(broker, gas_check_offered(2, offered_at + timedelta(days=7)))  # a chase
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    [met] = events(outcomes)
+    assert (met.clock, met.subject_id, met.stopped_at, met.late_by) == (
+        "gas_check_offer", PROPERTY_ID, offered_at, None,
+    )
+    states = {(c.pack_id, c.definition): c.state for c in await clocks_of(sla_monitor_runtime, PROPERTY_ID)}
+    assert states == {
+        ("hexagon", "gas_check_offer"): ClockState.MET,
+        ("hexagon", "gas_safety_check"): ClockState.RUNNING,
+        ("statutory-england", "gas_safety_check"): ClockState.RUNNING,
+    }
+    assert dead.records == []
 
 
 # -- warnings ----------------------------------------------------------------------------------

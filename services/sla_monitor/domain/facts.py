@@ -38,6 +38,7 @@ EVENT_TIME_FIELDS = (
     "due_at",
     "answered_at",
     "inspected_at",
+    "offered_at",
 )
 
 
@@ -74,6 +75,8 @@ def _field(event: AnyEvent, name: str) -> object:
 def subject_of(event: AnyEvent) -> Subject:
     if isinstance(event, CertificateRecorded):
         return Subject(SubjectType.PROPERTY, event.property_id, event.property_reference)
+    if event.key_field == "property_id":  # the gas programme's offers, escalations, due checks
+        return Subject(SubjectType.PROPERTY, event.property_id, "")  # type: ignore[union-attr]
     reference = _field(event, "reference") or ""
     return Subject(SubjectType.CASE, event.case_id, reference)  # type: ignore[union-attr]
 
