@@ -31,6 +31,8 @@ from shared.events.cases import (
     ComplaintAcknowledged,
     ComplaintStage,
     ExtensionAgreed,
+    Flag,
+    HazardInvestigated,
     Mailbox,
     Priority,
 )
@@ -425,6 +427,40 @@ async def test_no_access_pauses_an_urgent_repair_and_a_new_booking_resumes_it_la
     assert [e.clock for e in events(breaches)] == []
 
 
+async def test_no_access_pauses_only_the_clocks_whose_standard_allows_it(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    """Only the repairs standard lets a contractor's failed visit stop the clock (002:
+    "If our contractor cannot gain access ... we cannot guarantee"); the law gives Awaab's
+    investigation no such pause, and answering the tenant does not wait on the visit."""
+    reported = NOW - timedelta(days=2)
+    damp = CaseOpened(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        channel=Channel.EMAIL,
+        mailbox=Mailbox.REPAIRS,
+        kind=CaseKind.REPAIR_REQUEST,
+        priority=Priority.URGENT,
+        flags=(Flag.DAMP_AND_MOULD,),
+        received_at=reported,
+    )
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, damp)
+        before = {c.id: c.state for c in await clocks_of(sla_monitor_runtime)}
+        await publish(broker, no_access("appt-1", reported + timedelta(days=1)))
+    after = {c.id: c.state for c in await clocks_of(sla_monitor_runtime)}
+
+    investigation = f"statutory-england:awaab_damp_and_mould_investigation:{CASE_ID}"
+    reply = f"hexagon:email_reply_repairs:{CASE_ID}"
+    assert {URGENT, investigation, reply} <= set(before)
+    assert set(before.values()) == {ClockState.RUNNING}
+    assert after[URGENT] == ClockState.PAUSED
+    assert {clock_id: state for clock_id, state in after.items() if clock_id != URGENT} == {
+        clock_id: ClockState.RUNNING for clock_id in before if clock_id != URGENT
+    }
+
+
 async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime, monitor: Monitor):
     reported = NOW - timedelta(days=7, hours=2)
     pause = no_access("appt-1", reported + timedelta(days=1))
@@ -438,6 +474,43 @@ async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime,
     running = await clock(sla_monitor_runtime, URGENT)
     assert running.state is ClockState.RUNNING
     assert running.deadline == original + timedelta(days=1)
+
+
+# -- Awaab's Law: what runs from the end of the investigation ---------------------------------
+
+DAMP_REPORTED = utc(2026, 11, 2, 10, 0)  # Monday, winter, no bank holiday near
+INVESTIGATED = utc(2026, 11, 5, 15, 0)  # Thursday
+AWAAB = "statutory-england"
+
+
+async def test_the_awaab_summary_and_safety_work_run_from_the_end_of_the_investigation(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    damp = CaseOpened(
+        correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, channel=Channel.PHONE,
+        kind=CaseKind.REPAIR_REQUEST, priority=Priority.ROUTINE, flags=(Flag.DAMP_AND_MOULD,),
+        received_at=DAMP_REPORTED,
+    )
+    found = HazardInvestigated(
+        correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, investigated_at=INVESTIGATED,
+        flags=("significant_hazard",),
+    )
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, damp)
+        assert f"{AWAAB}:awaab_written_summary:{CASE_ID}" not in {c.id for c in await clocks_of(sla_monitor_runtime)}
+        await publish(broker, found)
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    clocks = {c.id: c for c in await clocks_of(sla_monitor_runtime)}
+    investigation = clocks[f"{AWAAB}:awaab_damp_and_mould_investigation:{CASE_ID}"]
+    assert (investigation.state, investigation.stopped_at) == (ClockState.MET, INVESTIGATED)
+    summary = clocks[f"{AWAAB}:awaab_written_summary:{CASE_ID}"]
+    safety = clocks[f"{AWAAB}:awaab_safety_work:{CASE_ID}"]
+    assert summary.started_at == safety.started_at == INVESTIGATED
+    assert summary.deadline == utc(2026, 11, 10, 17, 0)  # 3 working days: Fri, Mon, Tue
+    assert safety.deadline == utc(2026, 11, 12, 17, 0)  # 5 working days: to Thursday
+    assert summary.state is safety.state is ClockState.RUNNING
+    assert [m.clock for m in events(outcomes)] == ["awaab_damp_and_mould_investigation"]
 
 
 # -- complaints: the statutory chain and extensions --------------------------------------------
