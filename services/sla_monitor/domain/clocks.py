@@ -2,7 +2,7 @@
 the standards and the working-day calendar (pure: no I/O)."""
 
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import lru_cache, partial
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -69,7 +69,8 @@ class Clock:
         """When the timer must next look at this clock: a warning or the deadline."""
         if self.state is not ClockState.RUNNING:
             return None
-        return min([self.deadline, *(w.at for w in self.warnings)])
+        # Warnings are kept in time order.
+        return min(self.deadline, self.warnings[0].at) if self.warnings else self.deadline
 
     def concerns(self, instance: str) -> bool:
         """An event about one appointment leaves the clocks of other appointments alone."""
@@ -151,13 +152,25 @@ def warning_points(
 ) -> tuple[WarningPoint, ...]:
     """The configured fractions of the target, and for working-day clocks one working day
     before the deadline; only those still ahead of the start."""
+    ats = _fractions_of(unit, started, deadline, fractions)
     points = [
-        WarningPoint(f"{round(f * 100)}%", at, f)
-        for f, at in zip(fractions, _fractions_of(unit, started, deadline, fractions), strict=True)
+        WarningPoint(_percent(f), at, f) for f, at in zip(fractions, ats, strict=True) if started < at < deadline
     ]
     if unit is Unit.WORKING_DAYS:
-        points.append(WarningPoint("1 working day before", calendar.end_of_previous_working_day(deadline)))
-    return tuple(sorted((p for p in points if started < p.at < deadline), key=lambda p: p.at))
+        day_before = calendar.end_of_previous_working_day(deadline)
+        if started < day_before < deadline:
+            points.append(WarningPoint("1 working day before", day_before))
+    points.sort(key=_when)
+    return tuple(points)
+
+
+@lru_cache(maxsize=64)
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100)}%"
+
+
+def _when(point: WarningPoint) -> datetime:
+    return point.at
 
 
 def _fractions_of(
