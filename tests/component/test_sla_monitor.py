@@ -394,6 +394,37 @@ async def test_unreadable_case_events_are_dead_lettered(
     assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
 
 
+async def test_a_record_that_fails_its_batch_is_dead_lettered_alone_and_the_rest_applied(
+    sla_monitor_runtime: Runtime, monitor: Monitor, dead: Recorder, monkeypatch: pytest.MonkeyPatch
+):
+    from services.sla_monitor.domain.applying import ClockRules
+
+    def letter(case_id: str) -> CaseOpened:
+        return letter_opened().model_copy(update={"case_id": case_id, "correlation_id": case_id})
+
+    poisoned = letter("case-poisoned")
+    apply = ClockRules.apply
+
+    def failing_for_the_poisoned(self, event, existing):  # type: ignore[no-untyped-def]
+        if event.case_id == poisoned.case_id:
+            raise RuntimeError("cannot apply")
+        return apply(self, event, existing)
+
+    monkeypatch.setattr(ClockRules, "apply", failing_for_the_poisoned)
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await broker.publish_batch(
+            *(serialize(e) for e in (letter("case-before"), poisoned, letter("case-after"))), topic=str(Topic.CASES)
+        )
+
+    [record_] = dead.records
+    assert parse_event(record_.body).event_id == poisoned.event_id
+    attempts = sla_monitor_runtime.settings.handler_attempts
+    assert record_.headers["dlq_reason"] == f"handler failed {attempts} times: RuntimeError"
+    assert await clock_states(sla_monitor_runtime, "case-before") == {"letter_reply": "running"}
+    assert await clock_states(sla_monitor_runtime, "case-after") == {"letter_reply": "running"}
+    assert await clock_states(sla_monitor_runtime, "case-poisoned") == {}
+
+
 # -- pausing and resuming ----------------------------------------------------------------------
 
 URGENT = f"hexagon:repair_completion_urgent:{CASE_ID}"
