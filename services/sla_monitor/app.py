@@ -1,6 +1,7 @@
 """The SLA monitor: every promise's clock, and a breach on Kafka the moment one is missed."""
 
 import asyncio
+import gc
 import logging
 from datetime import datetime
 from functools import partial
@@ -68,7 +69,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     )
     timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, changed)
     forget_start, forget_stop = every(3600, monitor.forget_old_events, "forget-old-events")
-    runtime.on_start += [_prepare_calendar, timer.start, forget_start]
+    runtime.on_start += [_warm_up, timer.start, forget_start]
     runtime.on_stop += [timer.stop, forget_stop]
     app = http_app(runtime, "Doorstep SLA monitor", "Every published promise, tracked in working time.")
     app.state.monitor = monitor
@@ -84,8 +85,11 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     return app
 
 
-async def _prepare_calendar() -> None:
+async def _warm_up() -> None:
     rules.prepare_calendar(utcnow().date())
+    # What start-up made lives as long as the process: kept out of the collector's sight,
+    # it is not traversed again at every full collection during ingest (a tenth of its CPU).
+    gc.freeze()
 
 
 async def _raw_records(message: KafkaMessage) -> None:
