@@ -19,7 +19,7 @@ from services.sla_monitor.domain import clocks as rules
 from services.sla_monitor.domain.applying import ClockRules
 from services.sla_monitor.domain.batch import ClockBatch
 from services.sla_monitor.domain.clocks import Clock
-from services.sla_monitor.domain.facts import subject_of
+from services.sla_monitor.domain.facts import event_time, subject_of
 from services.sla_monitor.reporting import facts as reporting_facts
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,15 @@ class Monitor:
         await self.apply_many([(event, origin)])
 
     async def apply_many(self, events: list[tuple[AnyEvent, Origin]]) -> None:
-        """Apply a batch of events in order, in one transaction: the clocks they concern
-        are read once, changed in memory and written once."""
+        """Apply a batch of events in the order they happened, in one transaction: the
+        clocks they concern are read once, changed in memory and written once. A batch
+        holds records of several topics one partition after another, so a case's no-access
+        visit may come before the opening of the case it pauses; event time puts them
+        right (equal times keep the order they came in)."""
         ids = [str(event.event_id) for event, _ in events]
         async with self.runtime.sessions.begin() as session:
             fresh = await clock_store.remember(session, ids)
-            todo = _first_of_each(ids, events, fresh)
+            todo = sorted(_first_of_each(ids, events, fresh), key=_happened)
             if todo:
                 await self._apply_all(session, todo)
         self.runtime.outbox.wake()
@@ -118,3 +121,7 @@ def _first_of_each(
             fresh.discard(event_id)
             todo.append(item)
     return todo
+
+
+def _happened(item: tuple[AnyEvent, Origin]) -> datetime:
+    return event_time(item[0])

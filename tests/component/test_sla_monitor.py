@@ -492,6 +492,20 @@ async def test_no_access_pauses_only_the_clocks_whose_standard_allows_it(
     }
 
 
+async def test_in_one_batch_a_no_access_read_before_the_case_it_pauses_still_pauses_it(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    """A batch holds one partition's records after another's: the appointments topic may
+    come first. The events are applied in the order they happened."""
+    reported = NOW - timedelta(days=2)
+    visit = no_access("appt-1", reported + timedelta(hours=3))
+    await monitor.apply_many(
+        [(visit, Origin(str(Topic.APPOINTMENTS), 0, 7)), (repair_opened(reported), Origin(str(Topic.CASES), 0, 3))]
+    )
+    paused = await clock(sla_monitor_runtime, URGENT)
+    assert (paused.state, paused.paused_at) == (ClockState.PAUSED, visit.at)
+
+
 async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime, monitor: Monitor):
     reported = NOW - timedelta(days=7, hours=2)
     pause = no_access("appt-1", reported + timedelta(days=1))

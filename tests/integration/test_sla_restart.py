@@ -70,7 +70,6 @@ async def test_clocks_started_paused_and_met_before_a_crash_go_on_after_it(kafka
         kafka_bootstrap,
         CaseOpened(channel=Channel.PHONE, kind=CaseKind.REPAIR_REQUEST, priority=Priority.ROUTINE,
                    received_at=reported, **repair),
-        no_access(f"appt-{run}", reported + timedelta(hours=3)).model_copy(update=repair),
         CaseOpened(channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=now, **letter),
         CaseOpened(channel=Channel.LETTER, kind=CaseKind.LETTER, received_at=now, **answered),
         CaseReplied(replied_at=now + timedelta(minutes=1), **answered),
@@ -85,6 +84,8 @@ async def test_clocks_started_paused_and_met_before_a_crash_go_on_after_it(kafka
         first = {"sla_monitor": start("sla_monitor", env, log)}
         try:
             await asyncio.to_thread(wait_ready, first, {"sla_monitor": PORT}, 60)
+            await wait_for_state(repair["case_id"], "repair_completion_routine", "running")
+            await produce(kafka_bootstrap, no_access(f"appt-{run}", reported + timedelta(hours=3)).model_copy(update=repair))
             paused = await wait_for_state(repair["case_id"], "repair_completion_routine", "paused")
             await wait_for_state(answered["case_id"], "letter_reply", "met")
             await wait_for_state(letter["case_id"], "letter_reply", "running")
