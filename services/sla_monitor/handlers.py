@@ -2,6 +2,7 @@
 clock's next warning or deadline, say so on Kafka."""
 
 import asyncio
+import heapq
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,15 +44,15 @@ class Monitor:
         await self.apply_many([(event, origin)])
 
     async def apply_many(self, events: list[tuple[AnyEvent, Origin]]) -> None:
-        """Apply a batch of events in the order they happened, in one transaction: the
-        clocks they concern are read once, changed in memory and written once. A batch
-        holds records of several topics one partition after another, so a case's no-access
-        visit may come before the opening of the case it pauses; event time puts them
-        right (equal times keep the order they came in)."""
+        """Apply a batch of events in one transaction: the clocks they concern are read
+        once, changed in memory and written once. A batch holds records of several topics
+        one partition after another, so a case's no-access visit may come before the
+        opening of the case it pauses: the partitions are merged by event time, each
+        keeping its own order."""
         ids = [str(event.event_id) for event, _ in events]
         async with self.runtime.sessions.begin() as session:
             fresh = await clock_store.remember(session, ids)
-            todo = sorted(_first_of_each(ids, events, fresh), key=_happened)
+            todo = _merged_by_time(_first_of_each(ids, events, fresh))
             if todo:
                 await self._apply_all(session, todo)
         self.runtime.outbox.wake()
@@ -121,6 +122,15 @@ def _first_of_each(
             fresh.discard(event_id)
             todo.append(item)
     return todo
+
+
+def _merged_by_time(events: list[tuple[AnyEvent, Origin]]) -> list[tuple[AnyEvent, Origin]]:
+    """Each partition's events in their own order, the partitions interleaved by when
+    their events happened."""
+    by_partition: dict[tuple[str, int], list[tuple[AnyEvent, Origin]]] = {}
+    for event, origin in events:
+        by_partition.setdefault((origin.topic, origin.partition), []).append((event, origin))
+    return list(heapq.merge(*by_partition.values(), key=_happened))
 
 
 def _happened(item: tuple[AnyEvent, Origin]) -> datetime:

@@ -506,6 +506,21 @@ async def test_in_one_batch_a_no_access_read_before_the_case_it_pauses_still_pau
     assert (paused.state, paused.paused_at) == (ClockState.PAUSED, visit.at)
 
 
+async def test_in_one_batch_a_partition_keeps_its_order_even_when_a_reply_is_dated_first(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    """A reply recorded as made before the letter it answers still meets the letter's clock
+    (with no time used): within one partition, the order records came in is kept."""
+    received = NOW - timedelta(days=1)
+    await monitor.apply_many(
+        [
+            (letter_opened(received), Origin(str(Topic.CASES), 2, 10)),
+            (replied(received - timedelta(hours=1)), Origin(str(Topic.CASES), 2, 11)),
+        ]
+    )
+    assert await clock_states(sla_monitor_runtime) == {"letter_reply": "met"}
+
+
 async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime, monitor: Monitor):
     reported = NOW - timedelta(days=7, hours=2)
     pause = no_access("appt-1", reported + timedelta(days=1))
