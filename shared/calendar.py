@@ -29,6 +29,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -208,16 +209,33 @@ class WorkingCalendar:
         first = self.local_date(start)
         # At least three working days in every seven calendar days, holidays and all.
         self._cover(first, first + timedelta(days=7 + 3 * (duration // self._day_length + 1)))
-        days, rest = divmod(self._office_time_before(start) + duration, self._day_length)
-        if not rest:  # ends exactly at a close: that day's 17:00, not the next day's 09:00
-            days, rest = days - 1, self._day_length
-        return self.opening_of(self._working_days[days]) + rest
+        return self._after_office_time(self._office_time_before(start) + duration)
+
+    def working_time_points(
+        self, start: datetime, end: datetime, fractions: Iterable[float]
+    ) -> list[datetime]:
+        """The instants at which each fraction of the working time from `start` to `end`
+        has passed: add_working_time(start, f * working_time_between(start, end)) for
+        each f, with the London dates worked out once for them all."""
+        _require_aware(start)
+        _require_aware(end)
+        if end < start:
+            raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+        self._cover(self.local_date(start), self.local_date(end))
+        first, last = self._office_time_before(start), self._office_time_before(end)
+        points = []
+        for fraction in fractions:
+            if fraction < 0:
+                raise ValueError(f"cannot count a negative fraction of working time: {fraction}")
+            offset = fraction * (last - first)
+            points.append(self._after_office_time(first + offset) if offset else start.astimezone(UTC))
+        return points
 
     # Working time is counted with a sorted list of working days: the office time before
     # an instant is 8 hours for each working day before its date, plus what has passed of
     # its own day. Differences of these counts are working times.
 
-    @property
+    @cached_property
     def _day_length(self) -> timedelta:
         return datetime.combine(date.min, self.closes) - datetime.combine(date.min, self.opens)
 
@@ -233,6 +251,13 @@ class WorkingCalendar:
                     if self.is_working_day(start + timedelta(days=n))
                 ]
             self._working_days.sort()
+
+    def _after_office_time(self, total: timedelta) -> datetime:
+        """The instant by which `total` office time has passed since the first day listed."""
+        days, rest = divmod(total, self._day_length)
+        if not rest:  # ends exactly at a close: that day's 17:00, not the next day's 09:00
+            days, rest = days - 1, self._day_length
+        return self.opening_of(self._working_days[days]) + rest
 
     def _office_time_before(self, instant: datetime) -> timedelta:
         day = self.local_date(instant)

@@ -1,6 +1,7 @@
 """The SLA monitor: every promise's clock, and a breach on Kafka the moment one is missed."""
 
 import asyncio
+import gc
 import logging
 from datetime import datetime
 from functools import partial
@@ -11,6 +12,7 @@ from faststream.kafka import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 
+from shared.events import utcnow
 from shared.events.sla import SlaBreached, SlaMet, SlaWarning
 from shared.kafka import declare_publications, handle_with_retries, origin_of, parse_or_dead_letter
 from shared.service import Runtime, every, http_app
@@ -20,6 +22,7 @@ from shared.topics import Topic
 from services.sla_monitor.adapters import clock_store
 from services.sla_monitor.adapters.ownership import PartitionOwnership
 from services.sla_monitor.bootstrap import bootstrap
+from services.sla_monitor.domain import clocks as rules
 from services.sla_monitor.handlers import Monitor
 from services.sla_monitor.reporting.http import add_report_routes
 from services.sla_monitor.timer import DeadlineTimer
@@ -66,7 +69,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
     )
     timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, changed)
     forget_start, forget_stop = every(3600, monitor.forget_old_events, "forget-old-events")
-    runtime.on_start += [timer.start, forget_start]
+    runtime.on_start += [_warm_up, timer.start, forget_start]
     runtime.on_stop += [timer.stop, forget_stop]
     app = http_app(runtime, "Doorstep SLA monitor", "Every published promise, tracked in working time.")
     app.state.monitor = monitor
@@ -80,6 +83,13 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
         return [ClockOut.model_validate(clock, from_attributes=True) for clock in found]
 
     return app
+
+
+async def _warm_up() -> None:
+    rules.prepare_calendar(utcnow().date())
+    # What start-up made lives as long as the process: kept out of the collector's sight,
+    # it is not traversed again at every full collection during ingest (a tenth of its CPU).
+    gc.freeze()
 
 
 async def _raw_records(message: KafkaMessage) -> None:

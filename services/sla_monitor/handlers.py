@@ -2,6 +2,7 @@
 clock's next warning or deadline, say so on Kafka."""
 
 import asyncio
+import heapq
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from services.sla_monitor.domain import clocks as rules
 from services.sla_monitor.domain.applying import ClockRules
 from services.sla_monitor.domain.batch import ClockBatch
 from services.sla_monitor.domain.clocks import Clock
-from services.sla_monitor.domain.facts import subject_of
+from services.sla_monitor.domain.facts import event_time, subject_of
 from services.sla_monitor.reporting import facts as reporting_facts
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,15 @@ class Monitor:
         await self.apply_many([(event, origin)])
 
     async def apply_many(self, events: list[tuple[AnyEvent, Origin]]) -> None:
-        """Apply a batch of events in order, in one transaction: the clocks they concern
-        are read once, changed in memory and written once."""
+        """Apply a batch of events in one transaction: the clocks they concern are read
+        once, changed in memory and written once. A batch holds records of several topics
+        one partition after another, so a case's no-access visit may come before the
+        opening of the case it pauses: the partitions are merged by event time, each
+        keeping its own order."""
+        ids = [str(event.event_id) for event, _ in events]
         async with self.runtime.sessions.begin() as session:
-            fresh = await clock_store.remember(session, [str(e.event_id) for e, _ in events])
-            todo = _first_of_each([(e, o) for e, o in events if str(e.event_id) in fresh])
+            fresh = await clock_store.remember(session, ids)
+            todo = _merged_by_time(_first_of_each(ids, events, fresh))
             if todo:
                 await self._apply_all(session, todo)
         self.runtime.outbox.wake()
@@ -106,12 +111,27 @@ class Monitor:
             return await clock_store.next_alert(session, self.ownership.partitions())
 
 
-def _first_of_each(events: list[tuple[AnyEvent, Origin]]) -> list[tuple[AnyEvent, Origin]]:
-    """A batch may hold the same event twice (a redelivery): apply it once."""
-    seen: set[str] = set()
-    unique = []
+def _first_of_each(
+    ids: list[str], events: list[tuple[AnyEvent, Origin]], fresh: set[str]
+) -> list[tuple[AnyEvent, Origin]]:
+    """The events not applied before, each once: a batch may hold the same event twice
+    (a redelivery)."""
+    todo = []
+    for event_id, item in zip(ids, events, strict=True):
+        if event_id in fresh:
+            fresh.discard(event_id)
+            todo.append(item)
+    return todo
+
+
+def _merged_by_time(events: list[tuple[AnyEvent, Origin]]) -> list[tuple[AnyEvent, Origin]]:
+    """Each partition's events in their own order, the partitions interleaved by when
+    their events happened."""
+    by_partition: dict[tuple[str, int], list[tuple[AnyEvent, Origin]]] = {}
     for event, origin in events:
-        if str(event.event_id) not in seen:
-            seen.add(str(event.event_id))
-            unique.append((event, origin))
-    return unique
+        by_partition.setdefault((origin.topic, origin.partition), []).append((event, origin))
+    return list(heapq.merge(*by_partition.values(), key=_happened))
+
+
+def _happened(item: tuple[AnyEvent, Origin]) -> datetime:
+    return event_time(item[0])

@@ -31,10 +31,12 @@ from shared.events.cases import (
     ComplaintAcknowledged,
     ComplaintStage,
     ExtensionAgreed,
+    Flag,
+    HazardInvestigated,
     Mailbox,
     Priority,
 )
-from shared.events.compliance import CertificateKind, CertificateRecorded
+from shared.events.compliance import CertificateKind, CertificateRecorded, GasCheckOffered
 from shared.kafka import Origin
 from shared.service import Runtime
 from shared.standards.loader import load_all
@@ -392,6 +394,37 @@ async def test_unreadable_case_events_are_dead_lettered(
     assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
 
 
+async def test_a_record_that_fails_its_batch_is_dead_lettered_alone_and_the_rest_applied(
+    sla_monitor_runtime: Runtime, monitor: Monitor, dead: Recorder, monkeypatch: pytest.MonkeyPatch
+):
+    from services.sla_monitor.domain.applying import ClockRules
+
+    def letter(case_id: str) -> CaseOpened:
+        return letter_opened().model_copy(update={"case_id": case_id, "correlation_id": case_id})
+
+    poisoned = letter("case-poisoned")
+    apply = ClockRules.apply
+
+    def failing_for_the_poisoned(self, event, existing):  # type: ignore[no-untyped-def]
+        if event.case_id == poisoned.case_id:
+            raise RuntimeError("cannot apply")
+        return apply(self, event, existing)
+
+    monkeypatch.setattr(ClockRules, "apply", failing_for_the_poisoned)
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await broker.publish_batch(
+            *(serialize(e) for e in (letter("case-before"), poisoned, letter("case-after"))), topic=str(Topic.CASES)
+        )
+
+    [record_] = dead.records
+    assert parse_event(record_.body).event_id == poisoned.event_id
+    attempts = sla_monitor_runtime.settings.handler_attempts
+    assert record_.headers["dlq_reason"] == f"handler failed {attempts} times: RuntimeError"
+    assert await clock_states(sla_monitor_runtime, "case-before") == {"letter_reply": "running"}
+    assert await clock_states(sla_monitor_runtime, "case-after") == {"letter_reply": "running"}
+    assert await clock_states(sla_monitor_runtime, "case-poisoned") == {}
+
+
 # -- pausing and resuming ----------------------------------------------------------------------
 
 URGENT = f"hexagon:repair_completion_urgent:{CASE_ID}"
@@ -425,6 +458,69 @@ async def test_no_access_pauses_an_urgent_repair_and_a_new_booking_resumes_it_la
     assert [e.clock for e in events(breaches)] == []
 
 
+async def test_no_access_pauses_only_the_clocks_whose_standard_allows_it(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    """Only the repairs standard lets a contractor's failed visit stop the clock (002:
+    "If our contractor cannot gain access ... we cannot guarantee"); the law gives Awaab's
+    investigation no such pause, and answering the tenant does not wait on the visit."""
+    reported = NOW - timedelta(days=2)
+    damp = CaseOpened(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        reference=REFERENCE,
+        channel=Channel.EMAIL,
+        mailbox=Mailbox.REPAIRS,
+        kind=CaseKind.REPAIR_REQUEST,
+        priority=Priority.URGENT,
+        flags=(Flag.DAMP_AND_MOULD,),
+        received_at=reported,
+    )
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, damp)
+        before = {c.id: c.state for c in await clocks_of(sla_monitor_runtime)}
+        await publish(broker, no_access("appt-1", reported + timedelta(days=1)))
+    after = {c.id: c.state for c in await clocks_of(sla_monitor_runtime)}
+
+    investigation = f"statutory-england:awaab_damp_and_mould_investigation:{CASE_ID}"
+    reply = f"hexagon:email_reply_repairs:{CASE_ID}"
+    assert {URGENT, investigation, reply} <= set(before)
+    assert set(before.values()) == {ClockState.RUNNING}
+    assert after[URGENT] == ClockState.PAUSED
+    assert {clock_id: state for clock_id, state in after.items() if clock_id != URGENT} == {
+        clock_id: ClockState.RUNNING for clock_id in before if clock_id != URGENT
+    }
+
+
+async def test_in_one_batch_a_no_access_read_before_the_case_it_pauses_still_pauses_it(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    """A batch holds one partition's records after another's: the appointments topic may
+    come first. The events are applied in the order they happened."""
+    reported = NOW - timedelta(days=2)
+    visit = no_access("appt-1", reported + timedelta(hours=3))
+    await monitor.apply_many(
+        [(visit, Origin(str(Topic.APPOINTMENTS), 0, 7)), (repair_opened(reported), Origin(str(Topic.CASES), 0, 3))]
+    )
+    paused = await clock(sla_monitor_runtime, URGENT)
+    assert (paused.state, paused.paused_at) == (ClockState.PAUSED, visit.at)
+
+
+async def test_in_one_batch_a_partition_keeps_its_order_even_when_a_reply_is_dated_first(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    """A reply recorded as made before the letter it answers still meets the letter's clock
+    (with no time used): within one partition, the order records came in is kept."""
+    received = NOW - timedelta(days=1)
+    await monitor.apply_many(
+        [
+            (letter_opened(received), Origin(str(Topic.CASES), 2, 10)),
+            (replied(received - timedelta(hours=1)), Origin(str(Topic.CASES), 2, 11)),
+        ]
+    )
+    assert await clock_states(sla_monitor_runtime) == {"letter_reply": "met"}
+
+
 async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime, monitor: Monitor):
     reported = NOW - timedelta(days=7, hours=2)
     pause = no_access("appt-1", reported + timedelta(days=1))
@@ -438,6 +534,43 @@ async def test_a_redelivered_pause_is_applied_once(sla_monitor_runtime: Runtime,
     running = await clock(sla_monitor_runtime, URGENT)
     assert running.state is ClockState.RUNNING
     assert running.deadline == original + timedelta(days=1)
+
+
+# -- Awaab's Law: what runs from the end of the investigation ---------------------------------
+
+DAMP_REPORTED = utc(2026, 11, 2, 10, 0)  # Monday, winter, no bank holiday near
+INVESTIGATED = utc(2026, 11, 5, 15, 0)  # Thursday
+AWAAB = "statutory-england"
+
+
+async def test_the_awaab_summary_and_safety_work_run_from_the_end_of_the_investigation(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
+):
+    damp = CaseOpened(
+        correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, channel=Channel.PHONE,
+        kind=CaseKind.REPAIR_REQUEST, priority=Priority.ROUTINE, flags=(Flag.DAMP_AND_MOULD,),
+        received_at=DAMP_REPORTED,
+    )
+    found = HazardInvestigated(
+        correlation_id=CASE_ID, case_id=CASE_ID, reference=REFERENCE, investigated_at=INVESTIGATED,
+        flags=("significant_hazard",),
+    )
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, damp)
+        assert f"{AWAAB}:awaab_written_summary:{CASE_ID}" not in {c.id for c in await clocks_of(sla_monitor_runtime)}
+        await publish(broker, found)
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    clocks = {c.id: c for c in await clocks_of(sla_monitor_runtime)}
+    investigation = clocks[f"{AWAAB}:awaab_damp_and_mould_investigation:{CASE_ID}"]
+    assert (investigation.state, investigation.stopped_at) == (ClockState.MET, INVESTIGATED)
+    summary = clocks[f"{AWAAB}:awaab_written_summary:{CASE_ID}"]
+    safety = clocks[f"{AWAAB}:awaab_safety_work:{CASE_ID}"]
+    assert summary.started_at == safety.started_at == INVESTIGATED
+    assert summary.deadline == utc(2026, 11, 10, 17, 0)  # 3 working days: Fri, Mon, Tue
+    assert safety.deadline == utc(2026, 11, 12, 17, 0)  # 5 working days: to Thursday
+    assert summary.state is safety.state is ClockState.RUNNING
+    assert [m.clock for m in events(outcomes)] == ["awaab_damp_and_mould_investigation"]
 
 
 # -- complaints: the statutory chain and extensions --------------------------------------------
@@ -569,6 +702,41 @@ async def test_gas_certificates_keep_the_due_date_when_checked_inside_the_window
     assert len(following) == 3
     assert {c.deadline for c in following} == {utc(2027, 3, 11, 0, 0)}  # 10 March 2027 kept, not 20 February
     assert all(c.state is ClockState.RUNNING for c in following)
+
+
+def gas_check_offered(attempt: int, at: datetime) -> GasCheckOffered:
+    return GasCheckOffered(
+        correlation_id=f"gas-case-{PROPERTY_ID}",
+        property_id=PROPERTY_ID,
+        case_id=f"gas-case-{PROPERTY_ID}",
+        due_on=date(2026, 3, 10),
+        attempt=attempt,
+        proposed_starts_at=at + timedelta(days=10),
+        offered_at=at,
+    )
+
+
+async def test_the_gas_programmes_first_offer_meets_the_offer_clock_and_nothing_else(
+    sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder, dead: Recorder
+):
+    offered_at = utc(2026, 1, 12, 9, 0)
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, gas_certificate(date(2025, 3, 10)))
+        await publish(broker, gas_check_offered(1, offered_at))
+        await publish(broker, gas_check_offered(2, offered_at + timedelta(days=7)))  # a chase
+        await sla_monitor_runtime.outbox.relay_pending()
+
+    [met] = events(outcomes)
+    assert (met.clock, met.subject_id, met.stopped_at, met.late_by) == (
+        "gas_check_offer", PROPERTY_ID, offered_at, None,
+    )
+    states = {(c.pack_id, c.definition): c.state for c in await clocks_of(sla_monitor_runtime, PROPERTY_ID)}
+    assert states == {
+        ("hexagon", "gas_check_offer"): ClockState.MET,
+        ("hexagon", "gas_safety_check"): ClockState.RUNNING,
+        ("statutory-england", "gas_safety_check"): ClockState.RUNNING,
+    }
+    assert dead.records == []
 
 
 # -- warnings ----------------------------------------------------------------------------------

@@ -703,3 +703,43 @@ def test_a_clock_not_counted_in_months_takes_no_certificate_due_date(book: Stand
     gas = certificate(CertificateKind.GAS_SAFETY, date(2026, 2, 20))
     assert certificate_due(definition(book, reply_clock), gas, None) is None
 
+
+
+def test_warning_points_counted_at_once_match_adding_each_fraction_of_the_working_time():
+    """The monitor counts a clock's fractions in one pass; each must land exactly where
+    adding that share of the office time to the start does, whatever the start: evenings,
+    weekends, the October clock change, the Christmas bank holidays."""
+    from shared.calendar import default_calendar as calendar
+
+    fractions = (0.0, 0.25, 0.5, 0.75, 1.0)
+    starts = [
+        datetime(2026, 10, 23, 8, 0, tzinfo=UTC) + timedelta(minutes=97 * n) for n in range(160)
+    ] + [datetime(2026, 12, 23, 16, 59, 59, 999_999, tzinfo=UTC)]
+    for started in starts:
+        deadline = calendar.deadline(started, 10, Unit.WORKING_DAYS)
+        span = calendar.working_time_between(started, deadline)
+        expected = [calendar.add_working_time(started, f * span) for f in fractions]
+        assert calendar.working_time_points(started, deadline, fractions) == expected, started
+
+
+def test_working_time_points_refuse_a_negative_fraction_or_an_end_before_the_start():
+    from shared.calendar import default_calendar as calendar
+
+    started = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="negative fraction"):
+        calendar.working_time_points(started, started + timedelta(days=3), (-0.5,))
+    with pytest.raises(ValueError, match="before start"):
+        calendar.working_time_points(started, started - timedelta(days=3), (0.5,))
+
+
+def test_preparing_the_calendar_lists_the_working_days_of_the_years_clocks_run_in(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import services.sla_monitor.domain.clocks as clocks_module
+    from shared.calendar import WorkingCalendar
+
+    asked: list[int] = []
+    fresh = WorkingCalendar(holidays_of_year=lambda year: asked.append(year) or [])
+    monkeypatch.setattr(clocks_module, "calendar", fresh)
+    clocks_module.prepare_calendar(date(2026, 12, 1))
+    assert sorted(set(asked)) == [2025, 2026, 2027, 2028]

@@ -12,7 +12,7 @@ class ClockBatch:
         self._by_subject: dict[str, set[str]] = {}
         for clock in loaded:
             self._put(clock)
-        self._stored = set(self._clocks)
+        self._stored = dict(self._clocks)
         self._origins: dict[str, Origin] = {}
         self._changed: set[str] = set()
 
@@ -40,5 +40,7 @@ class ClockBatch:
     def new(self) -> list[tuple[Clock, Origin]]:
         return [(self._clocks[clock_id], origin) for clock_id, origin in self._origins.items()]
 
-    def changed(self) -> list[Clock]:
-        return [self._clocks[clock_id] for clock_id in sorted(self._changed)]
+    def changed(self) -> list[tuple[Clock, Clock]]:
+        """Each stored clock that is now different, with what it was when loaded."""
+        pairs = [(self._clocks[clock_id], self._stored[clock_id]) for clock_id in sorted(self._changed)]
+        return [(clock, was) for clock, was in pairs if clock != was]

@@ -69,7 +69,8 @@ class Clock:
         """When the timer must next look at this clock: a warning or the deadline."""
         if self.state is not ClockState.RUNNING:
             return None
-        return min([self.deadline, *(w.at for w in self.warnings)])
+        # Warnings are kept in time order.
+        return min(self.deadline, self.warnings[0].at) if self.warnings else self.deadline
 
     def concerns(self, instance: str) -> bool:
         """An event about one appointment leaves the clocks of other appointments alone."""
@@ -77,6 +78,14 @@ class Clock:
 
 
 # -- starting -------------------------------------------------------------------------
+
+
+def prepare_calendar(today: date) -> None:
+    """List the bank holidays and working days of last year to two years ahead now, at
+    start-up, rather than in the middle of the first batch of events (the holiday
+    tables take about a second to load)."""
+    first, last = date(today.year - 1, 1, 1), date(today.year + 2, 12, 31)
+    calendar.working_time_between(calendar.at(first, time(12)), calendar.at(last, time(12)))
 
 
 def start(
@@ -143,24 +152,33 @@ def warning_points(
 ) -> tuple[WarningPoint, ...]:
     """The configured fractions of the target, and for working-day clocks one working day
     before the deadline; only those still ahead of the start."""
+    ats = _fractions_of(unit, started, deadline, fractions)
     points = [
-        WarningPoint(f"{round(f * 100)}%", _fraction_of(unit, started, deadline, f), f)
-        for f in fractions
+        WarningPoint(_percent(f), at, f) for f, at in zip(fractions, ats, strict=True) if started < at < deadline
     ]
     if unit is Unit.WORKING_DAYS:
-        points.append(WarningPoint("1 working day before", calendar.end_of_previous_working_day(deadline)))
-    return tuple(sorted((p for p in points if started < p.at < deadline), key=lambda p: p.at))
+        day_before = calendar.end_of_previous_working_day(deadline)
+        if started < day_before < deadline:
+            points.append(WarningPoint("1 working day before", day_before))
+    points.sort(key=_when)
+    return tuple(points)
 
 
-def _fraction_of(unit: Unit, started: datetime, deadline: datetime, fraction: float) -> datetime:
+@lru_cache(maxsize=64)
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100)}%"
+
+
+def _when(point: WarningPoint) -> datetime:
+    return point.at
+
+
+def _fractions_of(
+    unit: Unit, started: datetime, deadline: datetime, fractions: tuple[float, ...]
+) -> list[datetime]:
     if unit is Unit.WORKING_DAYS:
-        return calendar.add_working_time(started, fraction * _working_span(started, deadline))
-    return started + fraction * (deadline - started)
-
-
-@lru_cache(maxsize=4096)
-def _working_span(started: datetime, deadline: datetime) -> timedelta:
-    return calendar.working_time_between(started, deadline)
+        return calendar.working_time_points(started, deadline, fractions)
+    return [started + f * (deadline - started) for f in fractions]
 
 
 # -- moving a clock -------------------------------------------------------------------

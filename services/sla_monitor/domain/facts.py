@@ -4,6 +4,7 @@ repeating clock it concerns (an appointment, a certificate)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from shared.events import AnyEvent
 from shared.events.appointments import AppointmentBooked
@@ -37,6 +38,7 @@ EVENT_TIME_FIELDS = (
     "due_at",
     "answered_at",
     "inspected_at",
+    "offered_at",
 )
 
 
@@ -48,17 +50,34 @@ class Subject:
 
 
 def event_time(event: AnyEvent) -> datetime:
-    for field in EVENT_TIME_FIELDS:
-        value = getattr(event, field, None)
+    for name in _time_fields(type(event)):
+        value = getattr(event, name)
         if isinstance(value, datetime):
             return value
     return event.occurred_at
 
 
+@cache
+def _time_fields(event_type: type) -> tuple[str, ...]:
+    """Looked up once per class: asking a pydantic model for a field it lacks is slow."""
+    return tuple(name for name in EVENT_TIME_FIELDS if name in _fields_of(event_type))
+
+
+@cache
+def _fields_of(event_type: type) -> frozenset[str]:
+    return frozenset(event_type.model_fields)  # type: ignore[attr-defined]
+
+
+def _field(event: AnyEvent, name: str) -> object:
+    return getattr(event, name) if name in _fields_of(type(event)) else None
+
+
 def subject_of(event: AnyEvent) -> Subject:
     if isinstance(event, CertificateRecorded):
         return Subject(SubjectType.PROPERTY, event.property_id, event.property_reference)
-    reference = getattr(event, "reference", "") or ""
+    if event.key_field == "property_id":  # the gas programme's offers, escalations, due checks
+        return Subject(SubjectType.PROPERTY, event.property_id, "")  # type: ignore[union-attr]
+    reference = _field(event, "reference") or ""
     return Subject(SubjectType.CASE, event.case_id, reference)  # type: ignore[union-attr]
 
 
@@ -66,20 +85,20 @@ def instance_of(event: AnyEvent) -> str:
     """The appointment or certificate an event is about; "" when it is about the whole subject."""
     if isinstance(event, CertificateRecorded):
         return f"{event.kind}:{event.checked_on.isoformat()}"
-    return getattr(event, "appointment_id", None) or ""
+    return _field(event, "appointment_id") or ""  # type: ignore[return-value]
 
 
 def facts_of(event: AnyEvent) -> EventFacts:
-    kind = getattr(event, "kind", None)
+    kind = _field(event, "kind")
     if isinstance(event, NotificationSent | NotificationFailed):
         kind = event.purpose
     return EventFacts(
         event_type=event.event_type,
-        channel=getattr(event, "channel", None),
-        mailbox=getattr(event, "mailbox", None),
+        channel=_field(event, "channel"),  # type: ignore[arg-type]
+        mailbox=_field(event, "mailbox"),  # type: ignore[arg-type]
         kind=str(kind) if kind is not None else None,
-        priority=_str_or_none(getattr(event, "priority", None)),
-        stage=_str_or_none(getattr(event, "stage", None)),
+        priority=_str_or_none(_field(event, "priority")),
+        stage=_str_or_none(_field(event, "stage")),
         flags=_flags(event),
     )
 
