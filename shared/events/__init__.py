@@ -42,6 +42,7 @@ from shared.events.notifications import (
     NotificationRequested,
     NotificationSent,
     ReplyReceived,
+    StaffTaskRaised,
 )
 from shared.events.sla import SlaBreached, SlaMet, SlaWarning
 
@@ -78,6 +79,7 @@ AnyEvent = Annotated[
     | NotificationDelivered
     | NotificationFailed
     | ReplyReceived
+    | StaffTaskRaised
     | SlaWarning
     | SlaBreached
     | SlaMet,

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import AwareDatetime, Event, Id, IdempotencyKey
 
@@ -83,6 +83,7 @@ class NotificationDelivered(NotificationOutcome):
 class Intent(StrEnum):
     CONFIRM = "confirm"
     REARRANGE = "rearrange"
+    CHOOSE_OFFER = "choose_offer"  # replied 1, 2 or 3 to the appointment offers text
 
 
 class ReplyReceived(Event):
@@ -93,9 +94,29 @@ class ReplyReceived(Event):
     appointment_id: str | None = None
     intent: Intent
     received_at: AwareDatetime
+    # With choose_offer: which of the offered appointments (1, 2 or 3) the tenant chose.
+    offer: int | None = Field(default=None, ge=1, le=3)
 
 
 class NotificationFailed(NotificationOutcome):
     event_type: Literal["notification.failed"] = "notification.failed"
     reason: str
     retryable: bool
+
+
+class StaffTask(StrEnum):
+    CONTACT_TENANT = "contact_tenant"  # no way to reach the tenant for a promised message
+    OPT_OUT_REQUESTED = "opt_out_requested"  # asked in their own words to stop texts
+    CHECK_CONTACT_DETAILS = "check_contact_details"  # texts to the mobile keep failing
+
+
+class StaffTaskRaised(Event):
+    """Something about reaching a tenant that a person must look at. The reason names
+    what happened, never the number, the address or what the tenant wrote."""
+
+    event_type: Literal["staff_task.raised"] = "staff_task.raised"
+    case_id: Id
+    appointment_id: str | None = None
+    task: StaffTask
+    reason: str
+    raised_at: AwareDatetime

@@ -163,10 +163,12 @@ async def test_stop_ends_texts_start_brings_them_back_and_help_is_answered(notif
         assert stopped.status_code == 200
         assert "<Message>" not in stopped.text
         await notifier.handle_request(reminder(1))  # no text; no email either: it fails for staff
+        await notifier.settled()
         assert sms.sent == []
 
         assert (await text_in(client, "START")).status_code == 200
         await notifier.handle_request(reminder(2))
+        await notifier.settled()
         assert len(sms.sent) == 1
 
         helped = await text_in(client, "help")
@@ -194,11 +196,13 @@ async def test_replies_to_a_survey_and_a_reminder_become_events(notifier_runtime
     transport = httpx.ASGITransport(app=app)
     async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await notifier.handle_request(text(Purpose.SATISFACTION_SURVEY, "satisfaction_survey", {}))
+        await notifier.settled()
         assert (await text_in(client, "4 5 3 5 4 4 4 5")).status_code == 200
         await notifier.handle_request(
             text(Purpose.APPOINTMENT_REMINDER, "appointment_reminder",
                  {"appointment_date": "Monday 7 December", "appointment_time": "8am to 12pm"})
         )
+        await notifier.settled()
         assert (await text_in(client, "Rearrange")).status_code == 200
         assert (await text_in(client, "hello there")).status_code == 200  # fits nothing: ignored
         await notifier_runtime.outbox.relay_pending()
