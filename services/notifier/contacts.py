@@ -16,11 +16,12 @@ from shared.service import Runtime
 from services.notifier.adapters.tables import contacts
 
 
-async def remember(session: AsyncSession, request: NotificationRequested) -> None:
+async def remember(session: AsyncSession, request: NotificationRequested) -> bool:
+    """Keep the request's recipient for its case; whether the case is flagged for safeguarding."""
     recipient = request.recipient
-    if not (recipient.email or recipient.phone or request.safeguarding):
-        return
     known = (await session.execute(select(contacts).where(contacts.c.case_id == request.case_id))).first()
+    if not (recipient.email or recipient.phone or request.safeguarding):
+        return bool(known and known.safeguarding)
     if known is None:
         await session.execute(
             contacts.insert().values(
@@ -31,11 +32,12 @@ async def remember(session: AsyncSession, request: NotificationRequested) -> Non
                 updated_at=utcnow(),
             )
         )
-        return
+        return request.safeguarding
     changes: dict[str, object] = {"safeguarding": known.safeguarding or request.safeguarding, "updated_at": utcnow()}
     if recipient.email or recipient.phone:
         changes |= {"email": recipient.email, "phone": recipient.phone}
     await session.execute(update(contacts).where(contacts.c.case_id == request.case_id).values(**changes))
+    return bool(changes["safeguarding"])
 
 
 async def contact_of(runtime: Runtime, case_id: str) -> tuple[Recipient, bool]:

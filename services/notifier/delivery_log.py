@@ -28,16 +28,18 @@ from services.notifier.domain.delivery import DeliveryStatus
 QUEUED, HELD, SENDING = DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING
 
 
-async def claim(runtime: Runtime, request: NotificationRequested) -> bool:
-    """Take the request's key, and remember how to reach the tenant; False when the key
-    was taken already (a redelivery, or the same message asked for twice)."""
+async def claim(runtime: Runtime, request: NotificationRequested) -> NotificationRequested | None:
+    """Take the request's key, and remember how to reach the tenant; None when the key
+    was taken already (a redelivery, or the same message asked for twice). A case once
+    flagged for safeguarding stays flagged: the request comes back flagged too."""
     async with runtime.sessions.begin() as session:
-        await contacts.remember(session, request)
+        if await contacts.remember(session, request):
+            request = request.model_copy(update={"safeguarding": True})
         taken = await session.scalar(
             select(deliveries.c.status).where(deliveries.c.idempotency_key == request.idempotency_key)
         )
         if taken is not None:
-            return False
+            return None
         await session.execute(
             deliveries.insert().values(
                 idempotency_key=request.idempotency_key,
@@ -49,7 +51,7 @@ async def claim(runtime: Runtime, request: NotificationRequested) -> bool:
                 created_at=utcnow(),
             )
         )
-    return True
+    return request
 
 
 async def take_for_sending(runtime: Runtime, key: str, now: datetime, lease: timedelta) -> bool:

@@ -58,17 +58,18 @@ class Notifier:
 
     async def handle_request(self, request: NotificationRequested) -> None:
         """Claim the request and queue it for its turn; the consumer commits once claimed."""
-        if not await self._claim(request):
+        if (claimed := await self._claim(request)) is None:
             log.info("duplicate request ignored", extra={"case_id": request.case_id, "idempotency_key": request.idempotency_key})
             return
+        request = claimed
         if release := self._release_at(request):
             await delivery_log.hold(self.runtime, request, release)
             log.info("message waits", extra={"case_id": request.case_id, "deadline": release.isoformat()})
             return
         self._dispatch(request)
 
-    async def _claim(self, request: NotificationRequested) -> bool:
-        """Take the idempotency key before sending. False when it was taken already.
+    async def _claim(self, request: NotificationRequested) -> NotificationRequested | None:
+        """Take the idempotency key before sending. None when it was taken already.
 
         The one window in which a message may go twice: the provider accepted it and
         the process stopped before the "sent" row and its event were committed. The

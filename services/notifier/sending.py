@@ -124,6 +124,8 @@ class Delivery:
     async def _send(self, channel: NotificationChannel, request: NotificationRequested, reach: Reach) -> str:
         if channel is NotificationChannel.SMS:
             body = self.templates.sms(request.template, request.personalisation)
+            if self.pacer is not None:
+                await self.pacer.just_before_sending()
             return await self.sms.send_sms(f"{request.idempotency_key}:{channel}", reach.mobile or "", body)  # type: ignore[union-attr]
         message = self.templates.email(request.template, request.personalisation)
         return await self.email.send_email(request.idempotency_key, reach.email or "", message)

@@ -1,5 +1,11 @@
 """The turn-taking for one sender: each text waits here until the sender's bucket has a
-token and no more pressing text is waiting (the rules are in `domain/pacing.py`)."""
+token and no more pressing text is waiting (the rules are in `domain/pacing.py`).
+
+A turn is given before the checks that precede a send (is the appointment still on, has
+the tenant opted out), so they are made just before sending; those take a varying time,
+so the provider call itself passes a second, plain bucket at the same rate: the texts
+leave no closer together than the rate allows, whatever the checks cost.
+"""
 
 import asyncio
 import time
@@ -11,6 +17,8 @@ from services.notifier.domain.pacing import Priority, TokenBucket, TurnQueue
 class Pacer:
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.bucket = TokenBucket(per_second)
+        self._at_send = TokenBucket(per_second)
+        self._sending = asyncio.Lock()
         self.clock = clock
         self._waiting: TurnQueue[asyncio.Future[None]] = TurnQueue()
         self._arrived = asyncio.Event()
@@ -23,6 +31,13 @@ class Pacer:
         self._waiting.push(priority, ready)
         self._arrived.set()
         await ready
+
+    async def just_before_sending(self) -> None:
+        """Return when one more text may leave without exceeding the rate."""
+        async with self._sending:
+            while delay := self._at_send.wait(self.clock()):
+                await asyncio.sleep(delay)
+            self._at_send.take(self.clock())
 
     async def aclose(self) -> None:
         """Stop giving turns; whoever still waits is cancelled (their requests stay queued)."""

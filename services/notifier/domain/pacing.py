@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 from shared.events.notifications import Purpose
 
 T = TypeVar("T")
+# Tokens are refilled in floating point: a token 1e-9 short is a whole one.
+_WHOLE = 1 - 1e-9
 
 BULK = frozenset({Purpose.GAS_CHECK_OFFER, Purpose.GAS_CHECK_CHASER})
 
@@ -52,14 +54,14 @@ class TokenBucket:
     def wait(self, now: float) -> float:
         """Seconds until a token is there (0: now)."""
         self._refill(now)
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+        return 0.0 if self._tokens >= _WHOLE else (1 - self._tokens) / self.rate
 
     def take(self, now: float) -> bool:
         """Take a token if there is one."""
         self._refill(now)
-        if self._tokens < 1:
+        if self._tokens < _WHOLE:
             return False
-        self._tokens -= 1
+        self._tokens = max(0.0, self._tokens - 1)
         return True
 
     def _refill(self, now: float) -> None:
