@@ -214,3 +214,69 @@ async def test_replies_to_a_survey_and_a_reminder_become_events(notifier_runtime
     assert answered.scores["overall"] == 5
     replies = [parse_event(r.body) for r in outcomes.records if r.headers.get("event_type") == "reply.received"]
     assert [(r.intent, r.appointment_id) for r in replies] == [("rearrange", "A1")]
+
+
+async def test_a_request_in_the_tenants_own_words_to_stop_texts_is_flagged_to_staff(
+    notifier_runtime: Runtime, caplog: pytest.LogCaptureFixture
+):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    words = "Please stop texting me, my neighbour reads my phone"
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(
+            NotificationRequested(
+                correlation_id="case-1", case_id="case-1", appointment_id="A1", idempotency_key="case-1:reminder",
+                purpose=Purpose.APPOINTMENT_REMINDER, template="acknowledgement",
+                recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", "promise": ""},
+            )
+        )
+        await notifier.settled()
+        with caplog.at_level("DEBUG"):
+            answered = await text_in(client, words)
+        await notifier_runtime.outbox.relay_pending()
+
+    assert answered.status_code == 200 and "<Message>" not in answered.text
+    [task] = [parse_event(r.body) for r in outcomes.of_type("staff_task.raised")]
+    assert (task.task, task.case_id, task.appointment_id) == ("opt_out_requested", "case-1", "A1")
+    assert "neighbour" not in outcomes.of_type("staff_task.raised")[0].body.decode()
+    ours = [r for r in caplog.records if r.name.startswith(("services.", "shared."))]
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    assert "neighbour" not in logged and "7700" not in logged
+    assert "opt_out_request" in logged
+
+
+async def test_a_reply_of_one_two_or_three_after_offers_chooses_that_offer(notifier_runtime: Runtime):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    cases = record(notifier_runtime.broker, Topic.CASES)
+
+    def offers(key: str, **offered: str) -> NotificationRequested:
+        return NotificationRequested(
+            correlation_id="case-1", case_id="case-1", appointment_id=None, idempotency_key=key,
+            purpose=Purpose.APPOINTMENT_OFFERS, template="appointment_offers",
+            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **offered},
+        )
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(offers("case-1:offers:1", offer_1="Mon 8am-1pm", offer_2="Wed 12-5pm"))
+        await notifier.settled()
+        assert (await text_in(client, "3")).status_code == 200  # only two were offered: nothing
+        assert (await text_in(client, " 2 ")).status_code == 200
+        await notifier_runtime.outbox.relay_pending()
+
+    replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
+    assert [(r.intent, r.offer, r.case_id) for r in replies] == [("choose_offer", 2, "case-1")]
+    assert cases.records == []  # not taken for a survey answer
