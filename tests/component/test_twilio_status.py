@@ -97,13 +97,17 @@ async def test_a_failed_text_is_reported_once_and_stays_failed(sent_text: Runtim
     assert await provider_status(sent_text) == "undelivered"
 
 
-async def test_a_forged_report_is_refused_and_changes_nothing(sent_text: Runtime):
+async def test_a_forged_report_is_refused_and_changes_nothing(sent_text: Runtime, caplog: pytest.LogCaptureFixture):
     transport = httpx.ASGITransport(app=app_for(sent_text))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert await report(client, "delivered", sign_with="not-our-token") == 403
-        unsigned = await client.post(STATUS_PATH, content=urlencode({"MessageSid": SID, "MessageStatus": "failed"}))
-        assert unsigned.status_code == 403
+    with caplog.at_level("WARNING", logger="services.notifier.webhooks"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert await report(client, "delivered", sign_with="not-our-token") == 403
+            unsigned = await client.post(STATUS_PATH, content=urlencode({"MessageSid": SID, "MessageStatus": "failed"}))
+            assert unsigned.status_code == 403
     assert await provider_status(sent_text) is None
+    refused = [r for r in caplog.records if r.name == "services.notifier.webhooks"]
+    assert [(r.getMessage(), r.path) for r in refused] == [("call refused: bad signature", STATUS_PATH)] * 2
+    assert not any("7700" in str(r.__dict__) for r in refused)
 
 
 async def test_a_report_on_an_unknown_message_is_accepted_and_ignored(sent_text: Runtime):

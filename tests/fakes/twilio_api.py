@@ -51,6 +51,7 @@ class RecordedRequest:
     form: dict[str, str]
     headers: dict[str, str]
     authenticated: bool
+    at: float = field(default_factory=time.time)  # when it arrived (Unix time, seconds)
 
     @property
     def to(self) -> str | None:
@@ -206,6 +207,7 @@ class FakeTwilio:
         return Starlette(routes=[Route(MESSAGES_PATH, self._create_message, methods=["POST"])])
 
     async def _create_message(self, request: Request) -> Response:
+        arrived = time.time()
         account_sid = request.path_params["account_sid"]
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         authenticated = self._authenticated(request.headers.get("authorization", ""))
@@ -218,6 +220,7 @@ class FakeTwilio:
                     form,
                     dict(request.headers),
                     authenticated,
+                    arrived,
                 )
             )
         if not authenticated:
