@@ -53,11 +53,8 @@ async def text_received(runtime: Runtime, now: datetime, sender: str, body: str)
     return HELP_TEXT if reply is Reply.HELP else None
 
 
-async def opted_out(runtime: Runtime, mobile: str | None) -> bool:
-    if mobile is None:
-        return False
-    async with runtime.sessions() as session:
-        found = await session.scalar(select(opt_outs.c.mobile).where(opt_outs.c.mobile == mobile))
+async def opted_out(session: AsyncSession, mobile: str) -> bool:
+    found = await session.scalar(select(opt_outs.c.mobile).where(opt_outs.c.mobile == mobile))
     return found is not None
 
 

@@ -82,9 +82,7 @@ class Delivery:
         if request.safeguarding:
             request = request.model_copy(update={"template": NEUTRAL, "personalisation": {}})
         reach = reach_of(request.recipient)
-        if await inbound.opted_out(self.runtime, reach.mobile) or await suppression.is_suppressed(
-            self.runtime, reach.mobile
-        ):
+        if await self._not_to_be_texted(reach.mobile):
             reach = replace(reach, mobile=None)
         channels = self.channels(request, reach)
         if not channels:
@@ -94,6 +92,13 @@ class Delivery:
             await self._send_by_first_that_takes(request, reach, channels, paced)
         except RetryableSendError as error:
             await self._retry_later(request, error)
+
+    async def _not_to_be_texted(self, mobile: str | None) -> bool:
+        """Opted out with STOP, or suppressed for failing."""
+        if mobile is None:
+            return False
+        async with self.runtime.sessions() as session:
+            return await inbound.opted_out(session, mobile) or await suppression.is_suppressed(session, mobile)
 
     async def _send_by_first_that_takes(
         self, request: NotificationRequested, reach: Reach, channels: list[NotificationChannel], paced: bool

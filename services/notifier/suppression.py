@@ -15,13 +15,8 @@ from shared.topics import Topic
 from services.notifier.adapters.tables import failing_mobiles
 
 
-async def is_suppressed(runtime: Runtime, mobile: str | None) -> bool:
-    if mobile is None:
-        return False
-    async with runtime.sessions() as session:
-        since = await session.scalar(
-            select(failing_mobiles.c.suppressed_since).where(failing_mobiles.c.mobile == mobile)
-        )
+async def is_suppressed(session: AsyncSession, mobile: str) -> bool:
+    since = await session.scalar(select(failing_mobiles.c.suppressed_since).where(failing_mobiles.c.mobile == mobile))
     return since is not None
 
 

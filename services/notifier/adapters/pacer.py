@@ -1,23 +1,23 @@
-"""The turn-taking for one sender: each text waits here until the sender's bucket has a
-token and no more pressing text is waiting (the rules are in `domain/pacing.py`).
+"""The turn-taking for one sender: each text waits here until the sender has a turn
+turn free and no more pressing text is waiting (the rules are in `domain/pacing.py`).
 
 A turn is given before the checks that precede a send (is the appointment still on, has
 the tenant opted out), so they are made just before sending; those take a varying time,
-so the provider call itself passes a second, plain bucket at the same rate: the texts
-leave no closer together than the rate allows, whatever the checks cost.
+so the provider call itself passes a second window at the same rate: the texts leave
+no faster than the rate allows, whatever the checks cost.
 """
 
 import asyncio
 import time
 from collections.abc import Callable
 
-from services.notifier.domain.pacing import Priority, TokenBucket, TurnQueue
+from services.notifier.domain.pacing import Priority, SendingWindow, TurnQueue
 
 
 class Pacer:
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.bucket = TokenBucket(per_second)
-        self._at_send = TokenBucket(per_second)
+        self.turns = SendingWindow(per_second)
+        self._at_send = SendingWindow(per_second)
         self._sending = asyncio.Lock()
         self.clock = clock
         self._waiting: TurnQueue[asyncio.Future[None]] = TurnQueue()
@@ -57,13 +57,13 @@ class Pacer:
             while not self._waiting:
                 self._arrived.clear()
                 await self._arrived.wait()
-            # Wait for the token first, then pick: a more pressing text that arrives
-            # meanwhile takes this token.
-            if delay := self.bucket.wait(self.clock()):
+            # Wait for the turn first, then pick: a more pressing text that arrives
+            # meanwhile takes this turn.
+            if delay := self.turns.wait(self.clock()):
                 await asyncio.sleep(delay)
                 continue
             ready = self._waiting.pop()
             if ready.done():  # its caller gave up waiting
                 continue
-            self.bucket.take(self.clock())
+            self.turns.take(self.clock())
             ready.set_result(None)

@@ -1,15 +1,17 @@
 """Pacing texts per sender (pure): never faster than the sender's rate, and the most
 pressing message first when several wait.
 
-Twilio sends from a UK alphanumeric sender at 10 messages a second. A token bucket of
-capacity one gives exactly that: one text every 1/rate seconds, never two closer. When
-texts wait for their turn, "on the way" and urgent ones go first, routine ones next,
+Twilio sends from a UK alphanumeric sender at 10 messages a second: no one second may
+hold more than that many texts from the sender, and a long queue should leave at
+exactly that rate. When texts wait for their turn, "on the way" and urgent ones go first, routine ones next,
 and the gas programme's bulk offers and chasers last; within a priority, first come
 first served.
 """
 
 import heapq
 import itertools
+import math
+from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Generic, TypeVar
@@ -17,8 +19,7 @@ from typing import Generic, TypeVar
 from shared.events.notifications import Purpose
 
 T = TypeVar("T")
-# Tokens are refilled in floating point: a token 1e-9 short is a whole one.
-_WHOLE = 1 - 1e-9
+_EPSILON = 1e-9  # times are floating point: a nanosecond either way is the same instant
 
 BULK = frozenset({Purpose.GAS_CHECK_OFFER, Purpose.GAS_CHECK_CHASER})
 
@@ -38,37 +39,43 @@ def priority_of(purpose: Purpose, urgent: bool) -> Priority:
 
 
 @dataclass
-class TokenBucket:
-    """`rate` tokens a second, at most `capacity` saved up; times are in seconds."""
+class SendingWindow:
+    """At most `per_second` sends in any one second (for a rate under one a second, one
+    in every 1/rate seconds), and never two closer than half the even spacing; times are
+    in seconds.
 
-    rate: float
-    capacity: float = 1.0
-    _tokens: float = field(init=False)
-    _at: float | None = field(default=None, init=False)
+    A send found a little late (a busy process) does not lose its place: the next may
+    follow it sooner, down to the closest spacing, so the rate over a minute is the
+    configured one, while no one second, wherever it starts, holds more than the rate.
+    """
+
+    per_second: float
+    _sent: deque[float] = field(default_factory=deque, init=False)
 
     def __post_init__(self) -> None:
-        if self.rate <= 0 or self.capacity < 1:
-            raise ValueError("a sender's rate must be positive and its capacity at least one")
-        self._tokens = self.capacity
+        if self.per_second <= 0:
+            raise ValueError("a sender's rate must be a positive number of texts a second")
+        self.span = max(1.0, 1 / self.per_second)
+        self.limit = max(1, math.floor(self.per_second * self.span + _EPSILON))
+        self.closest = 0.5 / self.per_second
 
     def wait(self, now: float) -> float:
-        """Seconds until a token is there (0: now)."""
-        self._refill(now)
-        return 0.0 if self._tokens >= _WHOLE else (1 - self._tokens) / self.rate
+        """Seconds until one more send is allowed (0: now)."""
+        while self._sent and self._sent[0] <= now - self.span + _EPSILON:
+            self._sent.popleft()
+        waits = [0.0]
+        if self._sent:
+            waits.append(self._sent[-1] + self.closest - now)
+        if len(self._sent) >= self.limit:
+            waits.append(self._sent[0] + self.span - now)
+        return max(waits)
 
     def take(self, now: float) -> bool:
-        """Take a token if there is one."""
-        self._refill(now)
-        if self._tokens < _WHOLE:
+        """Count one send now, if it is allowed."""
+        if self.wait(now) > _EPSILON:
             return False
-        self._tokens = max(0.0, self._tokens - 1)
+        self._sent.append(now)
         return True
-
-    def _refill(self, now: float) -> None:
-        if self._at is not None and now > self._at:
-            self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
-        if self._at is None or now > self._at:
-            self._at = now
 
 
 @dataclass
