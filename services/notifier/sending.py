@@ -3,6 +3,7 @@ the outcome recorded in the same transaction as the row's new status."""
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -65,18 +66,18 @@ class Delivery:
         return plan(request.purpose, reach, partial(self._can_send, request.template))
 
     async def in_turn(self, request: NotificationRequested) -> None:
-        """Wait for the sender's turn (texts), take the row for sending, and send."""
-        paced = self.channels(request, reach_of(request.recipient))[:1] == [NotificationChannel.SMS]
-        if paced:
-            await self._turn(request)
-        if await delivery_log.take_for_sending(self.runtime, request.idempotency_key, self.now(), self.lease):
-            await self._deliver(request, paced)
+        """Wait to be let through (texts), take the row for sending, check, and send."""
+        texts_first = self.channels(request, reach_of(request.recipient))[:1] == [NotificationChannel.SMS]
+        async with self._admitted(request, texts_first):
+            if await delivery_log.take_for_sending(self.runtime, request.idempotency_key, self.now(), self.lease):
+                await self._deliver(request)
 
-    async def _turn(self, request: NotificationRequested) -> None:
-        if self.pacer is not None:
-            await self.pacer.turn(priority_of(request.purpose, request.urgent))
+    def _admitted(self, request: NotificationRequested, texts_first: bool) -> AbstractAsyncContextManager[None]:
+        if self.pacer is None or not texts_first:
+            return nullcontext()
+        return self.pacer.admitted(priority_of(request.purpose, request.urgent))
 
-    async def _deliver(self, request: NotificationRequested, paced: bool) -> None:
+    async def _deliver(self, request: NotificationRequested) -> None:
         if reason := await appointment_memory.stale_reason(self.runtime, request):
             await self.record_failure(request, reason)
             return
@@ -90,7 +91,7 @@ class Delivery:
             await self._cannot_send(request, reach)
             return
         try:
-            await self._send_by_first_that_takes(request, reach, channels, paced)
+            await self._send_by_first_that_takes(request, reach, channels)
         except RetryableSendError as error:
             await self._retry_later(request, error)
 
@@ -102,15 +103,13 @@ class Delivery:
             return await inbound.opted_out(session, mobile) or await suppression.is_suppressed(session, mobile)
 
     async def _send_by_first_that_takes(
-        self, request: NotificationRequested, reach: Reach, channels: list[NotificationChannel], paced: bool
+        self, request: NotificationRequested, reach: Reach, channels: list[NotificationChannel]
     ) -> None:
         ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
         refused = []
         for tried, channel in enumerate(channels):
             if tried:
                 await delivery_log.still_sending(self.runtime, request.idempotency_key, self.now())
-            if channel is NotificationChannel.SMS and not paced:
-                await self._turn(request)  # every text takes its turn, a fallback too
             try:
                 provider_ref = await self._send(channel, request, reach)
             except TemplateError as error:
@@ -130,8 +129,8 @@ class Delivery:
     async def _send(self, channel: NotificationChannel, request: NotificationRequested, reach: Reach) -> str:
         if channel is NotificationChannel.SMS:
             body = self.templates.sms(request.template, request.personalisation)
-            if self.pacer is not None:
-                await self.pacer.just_before_sending()
+            if self.pacer is not None:  # every text takes its turn, a fallback too
+                await self.pacer.turn(priority_of(request.purpose, request.urgent))
             return await self.sms.send_sms(f"{request.idempotency_key}:{channel}", reach.mobile or "", body)  # type: ignore[union-attr]
         message = self.templates.email(request.template, request.personalisation)
         return await self.email.send_email(request.idempotency_key, reach.email or "", message)

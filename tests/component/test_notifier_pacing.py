@@ -103,3 +103,40 @@ async def test_an_urgent_request_behind_bulk_offers_goes_at_the_next_turn(notifi
     assert keys.index("case-leak:works_order_confirmation:sms") <= sent_before + 1
     assert sent_before + 1 < 30
     assert_paced([at for at, _ in sms.sent])
+
+
+async def test_a_reminder_waiting_its_turn_is_checked_just_before_it_goes(notifier_runtime: Runtime):
+    """Cancelled while queued behind others: dropped, not sent with the checks of an hour ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from shared.events.appointments import AppointmentBooked, AppointmentCancelled, AppointmentKind
+
+    sms = TimedSms()
+    notifier = Notifier(notifier_runtime, Templates(), RecordingSender(), sms, quiet=None, pacer=Pacer(RATE))
+    starts = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    case = {"correlation_id": "case-r", "case_id": "case-r", "reference": "HX-REMI0001"}
+    await notifier.appointment_booked(
+        AppointmentBooked(
+            appointment_id="A-last", kind=AppointmentKind.REPAIR, starts_at=starts,
+            ends_at=starts + timedelta(hours=3), booked_at=starts - timedelta(days=3), **case,
+        )
+    )
+    for n in range(40):
+        await notifier.handle_request(gas_offer(n))
+    await notifier.handle_request(
+        NotificationRequested(
+            appointment_id="A-last", appointment_starts_at=starts, idempotency_key="A-last:reminder",
+            purpose=Purpose.APPOINTMENT_REMINDER, template="appointment_reminder",
+            recipient=Recipient(phone="07700 900777"),
+            personalisation={"reference": "HX-REMI0001", "appointment_date": "Monday", "appointment_time": "9am"},
+            **{k: v for k, v in case.items() if k != "reference"},
+        )
+    )
+    await notifier.appointment_cancelled(
+        AppointmentCancelled(appointment_id="A-last", kind=AppointmentKind.REPAIR, cancelled_at=starts, **case)
+    )
+    await notifier.settled()
+    await notifier.pacer.aclose()  # type: ignore[union-attr]
+
+    assert "A-last:reminder:sms" not in [key for _, key in sms.sent]
+    assert len(sms.sent) == 40

@@ -16,7 +16,7 @@ def test_ten_a_second_means_one_every_tenth_of_a_second_when_on_time():
     assert window.wait(100.0) == 0
     assert window.take(100.0)
     assert not window.take(100.0)
-    assert window.wait(100.0) == pytest.approx(0.05)  # never closer than half the spacing
+    assert window.wait(100.0) == pytest.approx(0.1)  # on the beat
     sent = [100.0]
     now = 100.0
     while len(sent) < 30:
@@ -51,6 +51,23 @@ def test_sends_found_late_are_made_up_for_within_the_rate():
     # send as with even spacing (which would give under 500).
     assert len(sent) >= 580
     assert min(b - a for a, b in zip(sent, sent[1:])) >= 0.05 - 1e-9
+
+
+def test_a_send_a_little_late_keeps_the_beat_and_a_pause_starts_it_again():
+    window = SendingWindow(per_second=10)
+    assert window.take(0.0)
+    assert window.take(0.13)  # 30 ms late
+    assert window.wait(0.13) == pytest.approx(0.07)  # the next is still due at 0.2
+    assert window.take(0.2)
+    assert window.take(5.0)  # after a pause
+    assert window.wait(5.0) == pytest.approx(0.1)
+
+
+def test_a_send_very_late_is_followed_no_sooner_than_half_the_spacing():
+    window = SendingWindow(per_second=10)
+    assert window.take(0.0)
+    assert window.take(0.18)  # 80 ms late
+    assert window.wait(0.18) == pytest.approx(0.05)
 
 
 def test_a_clock_going_backwards_invents_no_room():

@@ -3,7 +3,7 @@ pressing message first when several wait.
 
 Twilio sends from a UK alphanumeric sender at 10 messages a second: no one second may
 hold more than that many texts from the sender, and a long queue should leave at
-exactly that rate. When texts wait for their turn, "on the way" and urgent ones go first, routine ones next,
+exactly that rate, evenly, so that an urgent text never waits long for its turn. When texts wait for their turn, "on the way" and urgent ones go first, routine ones next,
 and the gas programme's bulk offers and chasers last; within a priority, first come
 first served.
 """
@@ -40,32 +40,33 @@ def priority_of(purpose: Purpose, urgent: bool) -> Priority:
 
 @dataclass
 class SendingWindow:
-    """At most `per_second` sends in any one second (for a rate under one a second, one
-    in every 1/rate seconds), and never two closer than half the even spacing; times are
-    in seconds.
+    """Sends on an even beat of 1/rate seconds, and never more than the rate in any one
+    second (for a rate under one a second: one in every 1/rate seconds); times are in
+    seconds.
 
-    A send found a little late (a busy process) does not lose its place: the next may
-    follow it sooner, down to the closest spacing, so the rate over a minute is the
-    configured one, while no one second, wherever it starts, holds more than the rate.
+    A send found a little late (a busy process) keeps the beat: the next may follow it
+    sooner, down to half the spacing, so over a minute the rate is the configured one,
+    while no one second, wherever it starts, holds more than the rate.
     """
 
     per_second: float
     _sent: deque[float] = field(default_factory=deque, init=False)
+    _beat: float | None = field(default=None, init=False)  # when the next send is due
 
     def __post_init__(self) -> None:
         if self.per_second <= 0:
             raise ValueError("a sender's rate must be a positive number of texts a second")
-        self.span = max(1.0, 1 / self.per_second)
+        self.spacing = 1 / self.per_second
+        self.span = max(1.0, self.spacing)
         self.limit = max(1, math.floor(self.per_second * self.span + _EPSILON))
-        self.closest = 0.5 / self.per_second
 
     def wait(self, now: float) -> float:
         """Seconds until one more send is allowed (0: now)."""
         while self._sent and self._sent[0] <= now - self.span + _EPSILON:
             self._sent.popleft()
         waits = [0.0]
-        if self._sent:
-            waits.append(self._sent[-1] + self.closest - now)
+        if self._beat is not None:
+            waits.append(self._beat - now)
         if len(self._sent) >= self.limit:
             waits.append(self._sent[0] + self.span - now)
         return max(waits)
@@ -75,6 +76,9 @@ class SendingWindow:
         if self.wait(now) > _EPSILON:
             return False
         self._sent.append(now)
+        on_the_beat = self._beat is not None and now - self._beat <= self.spacing
+        beat = self._beat if on_the_beat else now  # after a pause, the beat starts again
+        self._beat = max(beat + self.spacing, now + self.spacing / 2)  # type: ignore[operator]
         return True
 
 
