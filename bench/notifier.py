@@ -4,7 +4,7 @@ queued ahead of it, and the rate the bulk leaves at.
     .venv/bin/python bench/notifier.py [--bulk 1000] [--samples 100] [--rate 10]
 
 What it does, in order:
-  1. starts a broker of its own on 127.0.0.1 (default port 39292, BENCH_KAFKA_PORT), in a
+  1. starts a broker of its own on 127.0.0.1 (default port 39692, BENCH_KAFKA_PORT), in a
      temp directory, and the fake of Twilio's Messages API on a free port;
   2. starts `python -m services.notifier` against both (SQLite, quiet hours off, texts
      paced at --rate a second);
@@ -30,7 +30,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,7 @@ from shared.topics import Topic  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio, serve_fake_twilio  # noqa: E402
 
 HOST = "127.0.0.1"
-PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39292"))
+PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39692"))
 KAFKA = f"{HOST}:{PORT}"
 STARTS = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
 
@@ -75,6 +74,14 @@ def broker(action: str, var: Path) -> None:
     if libs.exists() and not (var / "kafka-libs").exists():
         (var / "kafka-libs").symlink_to(libs)
     subprocess.run(["bash", str(REPO / "deploy" / "kafka.sh"), action], env=env, check=True, capture_output=True)
+
+
+def refuse_a_taken_port() -> None:
+    """Another broker on the port would answer in place of ours: stop instead."""
+    for port in (PORT, PORT + 1):
+        with socket.socket() as probe:
+            if probe.connect_ex((HOST, port)) == 0:
+                raise SystemExit(f"port {port} is taken; set BENCH_KAFKA_PORT to a free pair")
 
 
 def free_port() -> int:
@@ -274,6 +281,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-notifier-"))
     say(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; workdir {workdir}")
+    refuse_a_taken_port()
     try:
         broker("up", workdir)
         with serve_fake_twilio() as fake:
