@@ -21,7 +21,7 @@ from shared.events.notifications import (
 )
 from shared.service import Runtime
 from services.notifier import appointment_memory, delivery_log, inbound, suppression
-from services.notifier.adapters.errors import PermanentSendError, RetryableSendError
+from services.notifier.adapters.errors import PermanentSendError, RetryableSendError, SendError
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.pacer import Pacer
 from services.notifier.adapters.writing import writing
@@ -111,7 +111,7 @@ class Delivery:
             if tried:
                 await delivery_log.still_sending(self.runtime, request.idempotency_key, self.now())
             try:
-                provider_ref = await self._send(channel, request, reach)
+                provider_ref = await self._send_or_say_why(channel, request, reach)
             except TemplateError as error:
                 await self.record_failure(request, f"template {request.template} cannot be rendered: {type(error).__name__}")
                 return
@@ -125,6 +125,16 @@ class Delivery:
             log.info("notification sent", extra={**ids, "channel": channel})
             return
         await self.record_failure(request, "; ".join(refused))
+
+    async def _send_or_say_why(self, channel: NotificationChannel, request: NotificationRequested, reach: Reach) -> str:
+        """Send by one channel; a transport's failure outside the exception tree counts as
+        one that may pass (a try, then a pause), so that nothing retries forever."""
+        try:
+            return await self._send(channel, request, reach)
+        except (SendError, TemplateError):
+            raise
+        except Exception as error:  # noqa: BLE001 - named by type only: its text may quote the tenant
+            raise RetryableSendError("unexpected", f"unexpected failure sending by {channel}: {type(error).__name__}") from None
 
     async def _send(self, channel: NotificationChannel, request: NotificationRequested, reach: Reach) -> str:
         if channel is NotificationChannel.SMS:

@@ -487,3 +487,42 @@ def test_pauses_between_tries_grow_and_are_capped():
 
     assert [retry_pause(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
     assert retry_pause(10) == timedelta(minutes=15)
+
+
+class BrokenEmail:
+    """A transport that fails outside the exception tree, naming the tenant in its text."""
+
+    def __init__(self) -> None:
+        self.tried = 0
+
+    async def send_email(self, key: str, to: str, message) -> str:  # type: ignore[no-untyped-def]
+        self.tried += 1
+        raise ConnectionResetError(f"connection reset while sending to {to}")
+
+
+async def test_an_unexpected_transport_failure_is_a_try_and_gives_up_after_the_cap(notifier_runtime: Runtime):
+    from datetime import UTC, datetime, timedelta
+
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import MAX_TRIES, Notifier
+
+    clock = {"now": datetime(2026, 12, 1, 12, tzinfo=UTC)}
+    email = BrokenEmail()
+    notifier = Notifier(notifier_runtime, Templates(), email, quiet=None, now=lambda: clock["now"])
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker):
+        await notifier.handle_request(request())
+        await notifier.settled()
+        for _ in range(MAX_TRIES - 1):
+            assert (await delivery_rows(notifier_runtime))[0]["status"] == "held"
+            clock["now"] += timedelta(minutes=15)
+            assert await notifier.send_held() == 1
+            await notifier.settled()
+        assert await notifier.recover() == 0  # nothing left to take up again
+        await notifier_runtime.outbox.relay_pending()
+
+    assert email.tried == MAX_TRIES
+    [failed] = [parse_event(r.body) for r in outcomes.records]
+    assert failed.reason == f"gave up after {MAX_TRIES} tries: unexpected failure sending by email: ConnectionResetError"
+    assert TENANT not in failed.reason
