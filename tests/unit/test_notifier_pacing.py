@@ -4,7 +4,9 @@ than the sender's rate, and a queue that lets the most pressing text go first.""
 import pytest
 
 from shared.events.notifications import Purpose
-from services.notifier.domain.pacing import Priority, SendingWindow, TurnQueue, priority_of
+from services.notifier.domain.pacing import BEAT_MARGIN, Priority, SendingWindow, TurnQueue, priority_of
+
+BEAT = (1 + BEAT_MARGIN) / 10  # at ten a second
 
 
 def most_in_any_second(sent: list[float]) -> int:
@@ -16,7 +18,7 @@ def test_ten_a_second_means_one_every_tenth_of_a_second_when_on_time():
     assert window.wait(100.0) == 0
     assert window.take(100.0)
     assert not window.take(100.0)
-    assert window.wait(100.0) == pytest.approx(0.1)  # on the beat
+    assert window.wait(100.0) == pytest.approx(BEAT)  # on the beat, a shade under the rate
     sent = [100.0]
     now = 100.0
     while len(sent) < 30:
@@ -47,27 +49,27 @@ def test_sends_found_late_are_made_up_for_within_the_rate():
             sent.append(now)
         n += 1
     assert most_in_any_second(sent) <= 10
-    # Only the lateness itself is lost (10 per 1.02 s), not a tenth of a second per late
-    # send as with even spacing (which would give under 500).
-    assert len(sent) >= 580
+    # Only the lateness itself is lost (and the beat's margin), not a tenth of a second
+    # per late send as with plain even spacing (which would give under 500).
+    assert len(sent) >= 570
     assert min(b - a for a, b in zip(sent, sent[1:])) >= 0.05 - 1e-9
 
 
 def test_a_send_a_little_late_keeps_the_beat_and_a_pause_starts_it_again():
     window = SendingWindow(per_second=10)
     assert window.take(0.0)
-    assert window.take(0.13)  # 30 ms late
-    assert window.wait(0.13) == pytest.approx(0.07)  # the next is still due at 0.2
-    assert window.take(0.2)
+    assert window.take(BEAT + 0.03)  # 30 ms late
+    assert window.wait(BEAT + 0.03) == pytest.approx(BEAT - 0.03)  # the next is still due on the beat
+    assert window.take(2 * BEAT)
     assert window.take(5.0)  # after a pause
-    assert window.wait(5.0) == pytest.approx(0.1)
+    assert window.wait(5.0) == pytest.approx(BEAT)
 
 
 def test_a_send_very_late_is_followed_no_sooner_than_half_the_spacing():
     window = SendingWindow(per_second=10)
     assert window.take(0.0)
-    assert window.take(0.18)  # 80 ms late
-    assert window.wait(0.18) == pytest.approx(0.05)
+    assert window.take(BEAT + 0.08)  # 80 ms late
+    assert window.wait(BEAT + 0.08) == pytest.approx(BEAT / 2)
 
 
 def test_a_clock_going_backwards_invents_no_room():
@@ -80,9 +82,9 @@ def test_a_clock_going_backwards_invents_no_room():
 def test_a_sender_slower_than_one_a_second_waits_its_whole_spacing():
     window = SendingWindow(per_second=0.5)
     assert window.take(0.0)
-    assert window.wait(0.5) == pytest.approx(1.5)
-    assert not window.take(1.9)
-    assert window.take(2.0)
+    assert window.wait(0.5) == pytest.approx(2 * (1 + BEAT_MARGIN) - 0.5)
+    assert not window.take(2.0)
+    assert window.take(2 * (1 + BEAT_MARGIN))
 
 
 @pytest.mark.parametrize("rate", [0, -1])
