@@ -3,8 +3,12 @@
 Cold: a fresh data directory (storage formatted first). Warm: the same directory again.
 Runs on a port of its own (default 29092) and removes what it made.
 
-    .venv/bin/python bench/broker_start.py [RUNS]
+    .venv/bin/python bench/broker_start.py [RUNS] [--figures FILE]
+
+It always measures a broker of its own, so --bootstrap is accepted and not used.
 """
+
+import argparse
 
 import os
 import shutil
@@ -16,6 +20,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench import figures  # noqa: E402
+
+BENCHMARK = "the local Kafka broker: cold start, warm start, clean stop"
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "29092"))
 
 
@@ -37,7 +46,7 @@ def broker(action: str, var: Path) -> float:
     return time.perf_counter() - started
 
 
-def main(runs: int) -> None:
+def main(runs: int, figures_file: Path | None = None) -> None:
     cold, warm, stop = [], [], []
     for _ in range(runs):
         var = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
@@ -49,9 +58,16 @@ def main(runs: int) -> None:
         finally:
             shutil.rmtree(var, ignore_errors=True)
     print(f"local Kafka broker on 127.0.0.1:{PORT}, {runs} runs, seconds (median / min / max)")
-    for name, figures in (("cold start (format + start)", cold), ("warm start", warm), ("clean stop", stop)):
-        print(f"  {name:<28} {statistics.median(figures):6.2f} {min(figures):6.2f} {max(figures):6.2f}")
+    for name, times in (("cold start (format + start)", cold), ("warm start", warm), ("clean stop", stop)):
+        print(f"  {name:<28} {statistics.median(times):6.2f} {min(times):6.2f} {max(times):6.2f}")
+    found = (("broker cold start (format + start), median", cold), ("broker warm start, median", warm),
+             ("broker clean stop, median", stop))
+    figures.write(figures_file, [figures.Figure(name, f"{statistics.median(times):.2f} s") for name, times in found])
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", type=int, nargs="?", default=3)
+    figures.add_arguments(parser)
+    args = parser.parse_args()
+    main(1 if args.quick else args.runs, args.figures)

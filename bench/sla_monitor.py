@@ -2,9 +2,11 @@
 latency and start-to-ready time with a million open clocks in its database.
 
     .venv/bin/python bench/sla_monitor.py [--clocks 1000000] [--events 50000] [--breaches 500]
+        [--quick] [--bootstrap HOST:PORT] [--figures FILE]   (see bench/README.md)
 
 What it does, in order:
-  1. starts a broker of its own on 127.0.0.1 (default port 39092), in a temp directory;
+  1. starts a broker of its own on 127.0.0.1 (default port 39092), in a temp directory,
+     unless --bootstrap names one;
   2. times raw aiokafka produce and consume of the same records, for comparison;
   3. writes --clocks open clocks (far-future deadlines) straight into a fresh, migrated
      SQLite database;
@@ -47,6 +49,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa:
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect  # noqa: E402
 
+from bench import figures  # noqa: E402
 from shared.db import migrate  # noqa: E402
 from shared.events import serialize  # noqa: E402
 from shared.events.cases import CaseKind, CaseOpened, CaseReplied, Channel  # noqa: E402
@@ -69,6 +72,7 @@ RAW_TOPIC = "bench.raw"
 INGEST_CAP = 600.0  # seconds: report the rate so far rather than wait longer
 READY_CAP = 180.0
 GB = 1024**3
+BENCHMARK = "one SLA monitor process with a million open clocks: ready, memory, ingest, breach latency"
 
 
 def say(text: str) -> None:
@@ -415,15 +419,19 @@ def machine() -> str:
             f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
 
 
-async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, str, str]]:
+Row = tuple[str, str, str, str]
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Row], dict[str, tuple[float, int]]]:
     say(machine())
     say(f"broker: local Kafka on {KAFKA}; workdir {workdir}")
-    broker("up", workdir)
+    if not args.bootstrap:
+        broker("up", workdir)
     await ensure_topics(KAFKA)
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     monitor = None
-    table: list[tuple[str, str, str, str]] = []
+    table: list[Row] = []
     try:
         # Raw aiokafka, same records, nothing else running.
         now = datetime.now(UTC)
@@ -494,6 +502,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
         def yes(ok: bool) -> str:
             return "yes" if ok else "NO"
 
+        ingest_row = "ingest, events/s" + ("" if result["complete"] else " (partial)")
         table += [
             ("clocks loaded", f"{args.clocks:,} in {loaded_in:.0f} s", "-", "-"),
             ("first start to ready (new group)", f"{ready_first:.1f} s", "< 30 s", yes(ready_first < 30)),
@@ -503,7 +512,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
             ("peak resident memory (VmHWM)",
              f"{max(memory_after_ingest['VmHWM'], memory_end['VmHWM']) / 1024**2:.0f} MB", "< 1 GB",
              yes(max(memory_after_ingest["VmHWM"], memory_end["VmHWM"]) < GB)),
-            ("ingest, events/s" + ("" if result["complete"] else " (partial)"),
+            (ingest_row,
              f"{rate:,.0f}", ">= 5,000", yes(rate >= 5000)),
             ("  monitor CPU during ingest", f"{cpu:.0f} s in {result['seconds']:.0f} s "
              f"({cpu / result['seconds']:.0%})", "-", "-"),
@@ -523,7 +532,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, str, s
         table.append(("breaches emitted (exactly once each)",
                       f"{len(breaches)}/{len(expected)}, {doubled} doubled", f"{len(expected)}/{len(expected)}, 0",
                       yes(len(breaches) == len(expected) and doubled == 0)))
-        return table
+        return table, {ingest_row: (rate, round(size))}
     except Exception:
         if monitor is not None:
             say("--- monitor log (tail) ---\n" + monitor.tail())
@@ -550,17 +559,27 @@ def positive(text: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clocks", type=positive, default=1_000_000)
-    parser.add_argument("--events", type=positive, default=50_000)
-    parser.add_argument("--breaches", type=positive, default=500)
+    parser.add_argument("--clocks", type=positive)
+    parser.add_argument("--events", type=positive)
+    parser.add_argument("--breaches", type=positive)
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, database)")
+    figures.add_arguments(parser)
     args = parser.parse_args()
+    quick = {"clocks": 100_000, "events": 10_000, "breaches": 100}
+    full = {"clocks": 1_000_000, "events": 50_000, "breaches": 500}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.bootstrap:
+        global KAFKA
+        KAFKA = args.bootstrap
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-sla-"))
     try:
-        table = asyncio.run(run(args, workdir))
+        table, rates = asyncio.run(run(args, workdir))
     finally:
         try:
-            broker("down", workdir)
+            if not args.bootstrap:
+                broker("down", workdir)
         finally:
             if args.keep:
                 say(f"kept {workdir}")
@@ -573,6 +592,14 @@ def main() -> None:
     say(f"  {'figure':<{width}}  {'value':>22}  {'target':>12}  met")
     for figure, value, target, met in table:
         say(f"  {figure:<{width}}  {value:>22}  {target:>12}  {met}")
+    figures.write(args.figures, [as_figure(row, rates) for row in table])
+
+
+def as_figure(row: Row, rates: dict[str, tuple[float, int]]) -> figures.Figure:
+    name, value, target, met = row
+    rate, size = rates.get(name, (None, None))
+    compare = "consume" if rate is not None else None
+    return figures.Figure(name.strip(), value, target, figures.met_from(met), rate, size, compare)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.events import AnyEvent, UnreadableEvent, parse_event
 from shared.topics import Topic, partitions_for
@@ -18,6 +19,34 @@ from shared.topics import Topic, partitions_for
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AnyEvent], Awaitable[None]]
+
+# How long a consumer waits, when its database is away, before the message comes back.
+UNAVAILABLE_PAUSE = 2.0
+
+
+class ServerUnavailable(RuntimeError):
+    """A server the handler needs (its database) did not answer. The message is not at
+    fault: it is not dead-lettered but left uncommitted, and comes back until it is handled."""
+
+
+DATABASE_DRIVERS = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+
+
+def server_unavailable(error: BaseException) -> bool:
+    """The database did not answer: a lost or refused connection, or a server that is
+    starting or locked. A refused SMTP relay is the handler's own business, not this."""
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return isinstance(error, ConnectionError | TimeoutError) and _raised_by_database_driver(error)
+
+
+def _raised_by_database_driver(error: BaseException) -> bool:
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").startswith(DATABASE_DRIVERS):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
@@ -91,7 +120,8 @@ def subscribe(
     The offset is committed only after handling. A message that is not a valid
     event, or whose handler still fails after `attempts` tries, is copied to the
     dead-letter topic with its reason, and the consumer moves on. If even the
-    dead-letter publish fails, the message is not committed and comes back.
+    dead-letter publish fails, or the handler failed because its database did not
+    answer, the message is not committed and comes back.
     """
 
     async def consume(message: KafkaMessage) -> None:
@@ -102,9 +132,17 @@ def subscribe(
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        # The body is parsed by consume_one; FastStream's own JSON decoding raises on some
+        # poison (nesting past the recursion limit) before any handler runs, and a nacked
+        # record comes back for ever.
+        decoder=_undecoded,
         title=f"{group_id}:{topic}",
         description=f"Handles {', '.join(sorted(wanted))}",
     )(consume)
+
+
+async def _undecoded(message: KafkaMessage) -> None:
+    return None
 
 
 async def consume_one(
@@ -157,10 +195,14 @@ async def handle_with_retries(  # noqa: PLR0913
             await handler(event)
             return
         except Exception as error:  # noqa: BLE001 - every failure is retried, then dead-lettered
-            last = type(error).__name__
+            failure, last = error, type(error).__name__
             log.warning("handler failed", extra={**ids, "attempt": attempt, "reason": last})
             if attempt < attempts:
                 await asyncio.sleep(0.2 * attempt)
+    if server_unavailable(failure):
+        log.warning("database unavailable; the message will come back", extra={**ids, "reason": last})
+        await asyncio.sleep(UNAVAILABLE_PAUSE)
+        raise ServerUnavailable(last) from failure
     await _dead_letter(broker, dead_letters, record, f"handler failed {attempts} times: {last}")
 
 

@@ -42,6 +42,8 @@ SAFE_FIELDS = frozenset(
         "deadline",
         "count",
         "duration_ms",
+        "appointment_id",
+        "contractor_id",
     }
 )
 

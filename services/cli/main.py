@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from services.cli import kafka, run, watch
-from services.cli import templates
+from services.cli import contractor_token, importer, templates
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd.add_argument("--out", type=Path, default=Path("var/reports"), help="where the CSV and JSON go")
 
     templates.add_arguments(commands)
+    importer.add_arguments(commands)
+    contractor_token.add_arguments(commands)
 
     args = parser.parse_args(argv)
     if args.command == "kafka":
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.cli import report  # the database and reporting code load only when asked
 
         return report.main(args.quarter, args.year, args.out)
+    if args.command == "contractor-token":
+        return contractor_token.main(args.contractor_id)
+    if args.command == "import":
+        return importer.main(args.kind, args.file)
     if args.command == "templates":
         return templates.main(args)
     return run.main()

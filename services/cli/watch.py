@@ -45,7 +45,7 @@ def describe(key: bytes | None, value: bytes, timestamp_ms: int) -> str:
     at = datetime.fromtimestamp(timestamp_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
     try:
         event = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting past the parser's limit is not JSON to us
         return f"{at}  (not JSON, {len(value)} bytes)  key={_text(key)}"
     if not isinstance(event, dict):
         return f"{at}  (JSON but not an event)  key={_text(key)}"

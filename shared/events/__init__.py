@@ -16,6 +16,7 @@ from shared.events.appointments import (
     ContractorMissed,
     WorksOrderCancelled,
     WorksOrderRaised,
+    WorksInspectionRequested,
 )
 from shared.events.cases import (
     CallbackMade,
@@ -32,7 +33,13 @@ from shared.events.cases import (
     HazardMadeSafe,
     WorksStarted,
 )
-from shared.events.compliance import CertificateRecorded
+from shared.events.compliance import (
+    CertificateRecorded,
+    GasCheckEscalated,
+    GasCheckOffered,
+    SafetyCheckDue,
+    SafetyCheckOverdue,
+)
 from shared.events.envelope import Event, stable_event_id, utcnow
 from shared.events.feedback import SurveyAnswered, WorksInspected
 from shared.events.finance import RentCreditDue
@@ -70,7 +77,12 @@ AnyEvent = Annotated[
     | ContractorMissed
     | WorksOrderRaised
     | WorksOrderCancelled
+    | WorksInspectionRequested
     | CertificateRecorded
+    | GasCheckOffered
+    | GasCheckEscalated
+    | SafetyCheckDue
+    | SafetyCheckOverdue
     | RentCreditDue
     | SurveyAnswered
     | WorksInspected

@@ -22,6 +22,7 @@ class AppointmentBooked(Event):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     booked_at: AwareDatetime
+    contractor_id: str | None = None
 
 
 class AppointmentCancelled(Event):
@@ -52,6 +53,7 @@ class AppointmentCompleted(Event):
     kind: AppointmentKind
     completed_at: AwareDatetime
     fixed_first_time: bool = True
+    high_value_or_complex: bool = False
 
 
 class WorksOrderRaised(Event):
@@ -60,6 +62,12 @@ class WorksOrderRaised(Event):
     reference: Reference
     works_order_id: Id
     raised_at: AwareDatetime
+    # What the tenant's confirmation says (002): the contractor and the job.
+    contractor_id: str | None = None
+    contractor_name: str = ""
+    contractor_phone: str = ""
+    job_description: str = ""
+    priority: str | None = None
 
 
 class WorksOrderCancelled(Event):
@@ -114,3 +122,15 @@ class ContractorMissed(Event):
     appointment_id: Id
     kind: AppointmentKind
     missed_at: AwareDatetime
+
+
+class WorksInspectionRequested(Event):
+    """A completed job picked for post-inspection: every high-value or complex job, and a
+    random 5% of the rest."""
+
+    event_type: Literal["works.inspection_requested"] = "works.inspection_requested"
+    case_id: Id
+    reference: Reference
+    appointment_id: Id
+    high_value_or_complex: bool
+    requested_at: AwareDatetime

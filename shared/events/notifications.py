@@ -83,7 +83,8 @@ class NotificationDelivered(NotificationOutcome):
 class Intent(StrEnum):
     CONFIRM = "confirm"
     REARRANGE = "rearrange"
-    CHOOSE_OFFER = "choose_offer"  # replied 1, 2 or 3 to the appointment offers text
+    CHOOSE_OFFER = "choose_offer"  # replied with the number of one of the offers made
+    CANCEL = "cancel"  # no longer wants the appointment
 
 
 class ReplyReceived(Event):
@@ -94,8 +95,7 @@ class ReplyReceived(Event):
     appointment_id: str | None = None
     intent: Intent
     received_at: AwareDatetime
-    # With choose_offer: which of the offered appointments (1, 2 or 3) the tenant chose.
-    offer: int | None = Field(default=None, ge=1, le=3)
+    offer: int | None = Field(default=None, ge=1, le=9)  # with CHOOSE_OFFER
 
 
 class NotificationFailed(NotificationOutcome):

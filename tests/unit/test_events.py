@@ -16,6 +16,7 @@ from shared.events.appointments import (
     ContractorArrived,
     ContractorEnRoute,
     ContractorMissed,
+    WorksInspectionRequested,
     WorksOrderCancelled,
     WorksOrderRaised,
 )
@@ -32,7 +33,15 @@ from shared.events.cases import (
     HazardMadeSafe,
     WorksStarted,
 )
-from shared.events.compliance import CertificateKind, CertificateRecorded
+from shared.events.compliance import (
+    CertificateKind,
+    CertificateRecorded,
+    EscalationReason,
+    GasCheckEscalated,
+    GasCheckOffered,
+    SafetyCheckDue,
+    SafetyCheckOverdue,
+)
 from shared.events.feedback import Aspect, SurveyAnswered, WorksInspected
 from shared.events.finance import CreditReason, RentCreditDue
 
@@ -204,6 +213,7 @@ ONE_OF_EACH: list[Event] = [
     ContractorMissed(appointment_id="A1", kind=AppointmentKind.REPAIR, missed_at=RECEIVED, **CASE),
     WorksOrderRaised(works_order_id="W1", raised_at=RECEIVED, **CASE),
     WorksOrderCancelled(works_order_id="W1", cancelled_at=RECEIVED, **CASE),
+    WorksInspectionRequested(appointment_id="A1", high_value_or_complex=False, requested_at=RECEIVED, **CASE),
     CertificateRecorded(
         correlation_id="P1",
         property_id="P1",
@@ -211,6 +221,40 @@ ONE_OF_EACH: list[Event] = [
         kind=CertificateKind.GAS_SAFETY,
         checked_on=RECEIVED.date(),
         recorded_at=RECEIVED,
+    ),
+    GasCheckOffered(
+        correlation_id="P1",
+        property_id="P1",
+        case_id="gas-P1",
+        due_on=RECEIVED.date(),
+        attempt=2,
+        proposed_starts_at=RECEIVED,
+        offered_at=RECEIVED,
+    ),
+    GasCheckEscalated(
+        correlation_id="P1",
+        property_id="P1",
+        case_id="gas-P1",
+        due_on=RECEIVED.date(),
+        attempts=3,
+        reason=EscalationReason.NO_ACCESS,
+        escalated_at=RECEIVED,
+    ),
+    SafetyCheckDue(
+        correlation_id="B1",
+        property_id="B1",
+        case_id="fra-B1",
+        kind=CertificateKind.FIRE_RISK_ASSESSMENT,
+        due_on=RECEIVED.date(),
+        raised_at=RECEIVED,
+    ),
+    SafetyCheckOverdue(
+        correlation_id="P1",
+        property_id="P1",
+        case_id="eicr-P1",
+        kind=CertificateKind.ELECTRICAL_INSTALLATION,
+        due_on=RECEIVED.date(),
+        raised_at=RECEIVED,
     ),
     RentCreditDue(
         appointment_id="A1", amount_pence=1000, reason=CreditReason.MISSED_APPOINTMENT, due_at=RECEIVED, **CASE

@@ -70,3 +70,8 @@ def test_json_that_is_not_an_event_is_described_without_crashing():
 
 def test_a_record_without_a_key_shows_a_dash():
     assert "key=-" in describe(None, b'{"event_type": "case.closed", "case_id": "c"}', AT_MS)
+
+
+def test_json_nested_past_the_parsers_limit_is_shown_as_not_json():
+    line = describe(b"k-2", b"[" * 20000 + b"]" * 20000, AT_MS)
+    assert "not JSON, 40000 bytes" in line

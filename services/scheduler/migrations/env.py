@@ -1,4 +1,4 @@
 from shared.migrations_env import run_migrations
-from services.scheduler.adapters.tables import metadata
+from services.scheduler.adapters.all_tables import metadata
 
 run_migrations(metadata)
