@@ -2,10 +2,13 @@
 queued ahead of it, and the rate the bulk leaves at.
 
     .venv/bin/python bench/notifier.py [--bulk 1000] [--samples 100] [--rate 10]
+                                       [--bootstrap HOST:PORT] [--quick] [--figures FILE]
+                                       (the convention is in bench/README.md)
 
 What it does, in order:
   1. starts a broker of its own on 127.0.0.1 (default port 39692, BENCH_KAFKA_PORT), in a
-     temp directory, and the fake of Twilio's Messages API on a free port;
+     temp directory, unless --bootstrap names one, and the fake of Twilio's Messages API
+     on a free port;
   2. starts `python -m services.notifier` against both (SQLite, quiet hours off, texts
      paced at --rate a second);
   3. publishes an appointment confirmation for each of --samples cases (so the notifier
@@ -44,6 +47,7 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
+from bench import figures  # noqa: E402
 from shared.events import serialize  # noqa: E402
 from shared.events.appointments import AppointmentKind, ContractorEnRoute  # noqa: E402
 from shared.events.notifications import NotificationRequested, Purpose, Recipient  # noqa: E402
@@ -51,9 +55,11 @@ from shared.kafka import ensure_topics  # noqa: E402
 from shared.topics import Topic  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio, serve_fake_twilio  # noqa: E402
 
+BENCHMARK = "the notifier: on the way with 1,000 gas-check offers queued ahead (p50/p99), and the rate texts leave at"
+
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39692"))
-KAFKA = f"{HOST}:{PORT}"
+KAFKA = f"{HOST}:{PORT}"  # or --bootstrap
 STARTS = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
 
 
@@ -228,7 +234,7 @@ async def run(args: argparse.Namespace, workdir: Path, fake: FakeTwilio) -> None
         except subprocess.TimeoutExpired:
             notifier.kill()
     log_summary(workdir / "notifier.log")
-    report(args, fake, latencies)
+    figures.write(args.figures, report(args, fake, latencies))
 
 
 def log_summary(path: Path) -> None:
@@ -246,7 +252,7 @@ def log_summary(path: Path) -> None:
         say(f"  {count:6d} x {message}")
 
 
-def report(args: argparse.Namespace, fake: FakeTwilio, latencies: list[float]) -> None:
+def report(args: argparse.Namespace, fake: FakeTwilio, latencies: list[float]) -> list[figures.Figure]:
     bulk = sorted(r.at for r in fake.requests if "HX-G" in (r.body or ""))
     # Every text from the sender while the bulk drained, "on the way" included.
     times = sorted(r.at for r in fake.requests if bulk[0] <= r.at <= bulk[-1])
@@ -269,9 +275,10 @@ def report(args: argparse.Namespace, fake: FakeTwilio, latencies: list[float]) -
     say("")
     say(f"notifier, {args.bulk} bulk gas-check offers queued, {args.samples} on-the-way texts, "
         f"sender paced at {args.rate:g}/s, broker on {KAFKA}")
-    say(f"  {'figure':<44}{'value':>14}{'target':>12}  met")
+    say(f"  {'figure':<48}{'value':>16}{'target':>12}  met")
     for name, value, target, met in rows:
-        say(f"  {name:<44}{value:>14}{target:>12}  {met}")
+        say(f"  {name:<48}{value:>16}{target:>12}  {met}")
+    return [figures.Figure(name, value, target, figures.met_from(met)) for name, value, target, met in rows]
 
 
 def main() -> None:
@@ -279,16 +286,25 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--rate", type=float, default=10.0)
+    figures.add_arguments(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.bulk, args.samples = min(args.bulk, 200), min(args.samples, 20)
+    global KAFKA
+    own_broker = args.bootstrap is None
+    KAFKA = args.bootstrap or KAFKA
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-notifier-"))
     say(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; workdir {workdir}")
-    refuse_a_taken_port()
+    if own_broker:
+        refuse_a_taken_port()
     try:
-        broker("up", workdir)
+        if own_broker:
+            broker("up", workdir)
         with serve_fake_twilio() as fake:
             asyncio.run(run(args, workdir, fake))
     finally:
-        broker("down", workdir)
+        if own_broker:
+            broker("down", workdir)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
