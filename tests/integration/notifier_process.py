@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from shared.events import Event, serialize
 from services.cli.processes import start, wait_ready
 from tests.fakes.twilio_api import FakeTwilio
+from tests.kafka_reader import Seen
 
 
 def free_port() -> int:
@@ -88,3 +89,13 @@ async def publish(kafka_bootstrap: str, topic: str, events: Iterable[Event]) -> 
             await producer.send_and_wait(topic, serialize(event), key=event.key())
     finally:
         await producer.stop()
+
+
+def fields_of(seen: Seen) -> dict:
+    """A record's JSON object; {} for what other tests leave on the shared topics that is
+    not one (the poison messages of the bad-input tests)."""
+    try:
+        value = seen.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

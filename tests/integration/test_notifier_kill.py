@@ -18,7 +18,7 @@ from shared.events.notifications import NotificationRequested, Purpose, Recipien
 from shared.kafka import ensure_topics
 from shared.topics import Topic
 from tests.fakes.twilio_api import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
-from tests.integration.notifier_process import NotifierProcess, publish
+from tests.integration.notifier_process import NotifierProcess, fields_of, publish
 from tests.kafka_reader import TopicReader
 
 pytestmark = pytest.mark.kafka
@@ -91,7 +91,7 @@ async def test_a_kill_between_the_provider_call_and_the_commit_is_the_only_dupli
             await outcomes.poll()
             ours = [
                 parse_event(seen.value) for seen in outcomes.seen
-                if seen.json().get("idempotency_key") in (caught.idempotency_key, outside.idempotency_key)
+                if fields_of(seen).get("idempotency_key") in (caught.idempotency_key, outside.idempotency_key)
             ]
     finally:
         notifier.stop()
@@ -107,8 +107,8 @@ async def test_a_kill_between_the_provider_call_and_the_commit_is_the_only_dupli
 
 
 def _sent(request: NotificationRequested):  # type: ignore[no-untyped-def]
-    return lambda seen: seen.json().get("idempotency_key") == request.idempotency_key and (
-        seen.json()["event_type"] == "notification.sent"
+    return lambda seen: fields_of(seen).get("idempotency_key") == request.idempotency_key and (
+        fields_of(seen)["event_type"] == "notification.sent"
     )
 
 

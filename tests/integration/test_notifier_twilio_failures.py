@@ -24,6 +24,7 @@ from services.notifier.bootstrap import bootstrap
 from services.notifier.handlers import MAX_TRIES, Notifier, retry_pause
 from services.notifier.settings import NotifierSettings
 from tests.fakes.twilio_api import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+from tests.integration.notifier_process import fields_of
 from tests.kafka_reader import TopicReader
 
 pytestmark = pytest.mark.kafka
@@ -38,7 +39,7 @@ class Rig:
 
     async def outcome_of(self, request: NotificationRequested):  # type: ignore[no-untyped-def]
         seen = await self.outcomes.wait_for(
-            lambda s: s.json().get("idempotency_key") == request.idempotency_key, timeout=30
+            lambda s: fields_of(s).get("idempotency_key") == request.idempotency_key, timeout=30
         )
         return parse_event(seen.value)
 
