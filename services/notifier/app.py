@@ -8,6 +8,7 @@ from shared.events.notifications import (
     NotificationFailed,
     NotificationSent,
     ReplyReceived,
+    StaffTaskRaised,
 )
 from shared.kafka import declare_publications, subscribe
 from shared.service import Runtime, every, http_app
@@ -39,19 +40,30 @@ def create_app(runtime: Runtime | None = None, notifier: Notifier | None = None)
         wanted={
             "appointment.booked": notifier.appointment_booked,
             "appointment.cancelled": notifier.appointment_cancelled,
+            "appointment.rescheduled": notifier.appointment_rescheduled,
+            "appointment.contractor_en_route": notifier.contractor_en_route,
         },
         attempts=settings.handler_attempts,
     )
     declare_publications(
         runtime.broker, {
-            Topic.NOTIFICATIONS_OUTCOMES: NotificationSent | NotificationDelivered | NotificationFailed | ReplyReceived,
+            Topic.NOTIFICATIONS_OUTCOMES: NotificationSent
+            | NotificationDelivered
+            | NotificationFailed
+            | ReplyReceived
+            | StaffTaskRaised,
             Topic.CASES: SurveyAnswered,
         }
     )
-    start_sweep, stop_sweep = every(30, notifier.send_held, "send-held-messages")
-    runtime.on_start.append(start_sweep)
-    runtime.on_stop.append(stop_sweep)
+    start_sweep, stop_sweep = every(settings.sweep_seconds, notifier.sweep, "send-held-messages")
+
+    async def stop_sending() -> None:
+        await notifier.stop(grace=settings.send_timeout_seconds)
+
+    runtime.on_start.extend([notifier.recover, start_sweep])
+    runtime.on_stop.extend([stop_sending, stop_sweep])
     app = http_app(runtime, "Doorstep notifier", "Every promised message reaches the tenant once.")
+    app.state.notifier = notifier
     add_twilio_routes(
         app,
         notifier,

@@ -8,11 +8,12 @@ from sqlalchemy import select, update
 from shared.events.notifications import NotificationRequested
 from shared.service import Runtime
 from services.notifier.adapters.tables import appointments
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.staleness import why_stale
 
 
 async def remember(runtime: Runtime, appointment_id: str, starts_at: datetime | None, cancelled: bool) -> None:
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
         known = (
             await session.execute(select(appointments).where(appointments.c.appointment_id == appointment_id))
         ).first()

@@ -1,11 +1,13 @@
 """Wiring: the notifier service from its settings, with real transports where they are
 configured and the outbox folder where they are not."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from shared.service import Runtime, build_runtime
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.outbox_folder import OutboxFolderSender
+from services.notifier.adapters.pacer import Pacer
 from services.notifier.adapters.smtp_email import SmtpEmailSender
 from services.notifier.adapters.tables import metadata
 from services.notifier.adapters.twilio_sms import TwilioSmsSender
@@ -30,7 +32,16 @@ def notifier(runtime: Runtime) -> Notifier:
         _email(settings) or folder,
         _sms(settings) or folder,
         quiet=quiet if settings.quiet_hours else None,
+        pacer=Pacer(settings.sms_per_second),
+        suppress_after=settings.suppress_after_failures,
+        sending_lease=sending_lease(settings),
     )
+
+
+def sending_lease(settings: NotifierSettings) -> timedelta:
+    """Longer than one request can spend sending: a text and then an email, each up to
+    the timeout."""
+    return timedelta(seconds=3 * settings.send_timeout_seconds + 5)
 
 
 def _email(settings: NotifierSettings) -> EmailSender | None:

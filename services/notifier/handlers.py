@@ -1,53 +1,39 @@
-"""The notifier's use case: send a requested message once, and say what happened."""
+"""The notifier's use cases: send each requested message once, tell the tenant the
+contractor is on the way, and act on what the provider and the tenant say back."""
 
+import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Protocol
-
-from jinja2 import TemplateError
-from sqlalchemy import select, update
 
 from shared.events import utcnow
-from shared.events.appointments import AppointmentBooked, AppointmentCancelled
-from shared.events.notifications import (
-    NotificationChannel,
-    NotificationFailed,
-    NotificationRequested,
-    NotificationSent,
+from shared.events.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    ContractorEnRoute,
 )
+from shared.events.notifications import NotificationChannel, NotificationRequested, Purpose
 from shared.service import Runtime
-from shared.topics import Topic
-from services.notifier import appointment_memory, inbound, provider_reports
-from services.notifier.adapters.errors import PermanentSendError, RetryableSendError
+from services.notifier import appointment_memory, contacts, delivery_log, inbound, provider_reports
 from services.notifier.adapters.jinja_templates import Templates
-from services.notifier.adapters.tables import deliveries
-from services.notifier.domain.channels import Reach, plan, reach_of
-from services.notifier.domain.messages import EmailMessageText
+from services.notifier.adapters.pacer import Pacer
+from services.notifier.domain.channels import reach_of
+from services.notifier.domain.delivery import DeliveryStatus
 from services.notifier.domain.quiet_hours import QuietHours
+from services.notifier.sending import (  # noqa: F401 - the senders' shapes and the retry rule, for callers
+    MAX_TRIES,
+    Delivery,
+    EmailSender,
+    SmsSender,
+    retry_pause,
+)
 
 log = logging.getLogger(__name__)
 
-SENDING = "sending"
-HELD = "held"
-MAX_TRIES = 6
-# All that may go to a tenant whose case is flagged for safeguarding: no case content.
-NEUTRAL = "safeguarding_neutral"
-
-
-def retry_pause(tries: int) -> timedelta:
-    """30 s after the first failure, doubling, never more than 15 minutes."""
-    return min(timedelta(seconds=30) * 2 ** (tries - 1), timedelta(minutes=15))
-
-
-class EmailSender(Protocol):
-    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str: ...
-
-
-class SmsSender(Protocol):
-    async def send_sms(self, key: str, to_e164: str, body: str) -> str: ...
+SENDING = DeliveryStatus.SENDING
+HELD = DeliveryStatus.HELD
 
 
 @dataclass
@@ -59,52 +45,113 @@ class Notifier:
     # Texts wait out quiet hours (emails do not); None: no quiet hours.
     quiet: QuietHours | None = field(default_factory=QuietHours)
     now: Callable[[], datetime] = utcnow
+    pacer: Pacer | None = None  # None: texts are not paced
+    suppress_after: int = 3  # permanent failures in a row before a mobile is suppressed
+    sending_lease: timedelta = timedelta(minutes=1)  # longer than any one send can take
+    _in_flight: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.delivery = Delivery(
+            self.runtime, self.templates, self.email, self.sms, self.now, self.pacer, self.sending_lease,
+            self.suppress_after,
+        )
 
     async def handle_request(self, request: NotificationRequested) -> None:
-        ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
-        if not await self._claim(request):
-            log.info("duplicate request ignored", extra=ids)
+        """Claim the request and queue it for its turn; the consumer commits once claimed."""
+        if (claimed := await self._claim(request)) is None:
+            log.info("duplicate request ignored", extra={"case_id": request.case_id, "idempotency_key": request.idempotency_key})
             return
+        request = claimed
         if release := self._release_at(request):
-            await self._hold(request, release)
+            await delivery_log.hold(self.runtime, request, release)
+            log.info("message waits", extra={"case_id": request.case_id, "deadline": release.isoformat()})
             return
-        await self._deliver(request)
+        self._dispatch(request)
+
+    async def _claim(self, request: NotificationRequested) -> NotificationRequested | None:
+        """Take the idempotency key before sending. None when it was taken already.
+
+        The one window in which a message may go twice: the provider accepted it and
+        the process stopped before the "sent" row and its event were committed. The
+        row is left "sending"; after the sending lease it is sent again. Everywhere
+        else the key sends once (see `delivery_log`).
+        """
+        return await delivery_log.claim(self.runtime, request)
+
+    async def contractor_en_route(self, event: ContractorEnRoute) -> None:
+        """The "on the way" text, to the contact kept for the case, at once."""
+        recipient, safeguarding = await contacts.contact_of(self.runtime, event.case_id)
+        await self.handle_request(
+            NotificationRequested(
+                correlation_id=event.correlation_id,
+                case_id=event.case_id,
+                appointment_id=event.appointment_id,
+                appointment_starts_at=event.starts_at,
+                # Once per appointment and slot: pressed twice, one text; moved and
+                # visited on the new day, another.
+                idempotency_key=f"{event.appointment_id}:on_the_way:{event.starts_at.isoformat()}",
+                purpose=Purpose.ON_THE_WAY,
+                template="on_the_way",
+                recipient=recipient,
+                personalisation={"reference": event.reference, "contractor_name": event.contractor_name},
+                urgent=True,
+                safeguarding=safeguarding,
+            )
+        )
 
     def _release_at(self, request: NotificationRequested) -> datetime | None:
-        channels = plan(request.purpose, reach_of(request.recipient), partial(self._can_send, request.template))
+        channels = self.delivery.channels(request, reach_of(request.recipient))
         if self.quiet is None or channels[:1] != [NotificationChannel.SMS]:
             return None
         return self.quiet.release_at(self.now(), request.purpose, request.urgent)
 
+    def _dispatch(self, request: NotificationRequested) -> None:
+        key = request.idempotency_key
+        if key in self._in_flight:
+            return
+        task = asyncio.create_task(self.delivery.in_turn(request), name=f"deliver:{key}")
+        self._in_flight[key] = task
+        task.add_done_callback(lambda done: self._finished(key, done))
+
+    def _finished(self, key: str, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(key, None)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The row stays queued or sending: the sweep takes it up again.
+            log.warning("delivery failed", extra={"idempotency_key": key, "reason": type(error).__name__})
+
     async def send_held(self) -> int:
-        """Send the messages whose quiet hours are over; how many went."""
-        async with self.runtime.sessions.begin() as session:
-            due = (
-                await session.execute(
-                    select(deliveries.c.idempotency_key, deliveries.c.request)
-                    .where(deliveries.c.status == HELD, deliveries.c.not_before <= self.now())
-                    .limit(100)
-                )
-            ).all()
-            keys = [row.idempotency_key for row in due]
-            if keys:
-                await session.execute(
-                    update(deliveries)
-                    .where(deliveries.c.idempotency_key.in_(keys), deliveries.c.status == HELD)
-                    .values(status=SENDING)
-                )
-        for row in due:
-            await self._deliver(NotificationRequested.model_validate_json(row.request))
+        """Queue the held messages whose time has come; how many."""
+        due = await delivery_log.release_due(self.runtime, self.now())
+        for request in due:
+            self._dispatch(request)
         return len(due)
 
-    async def _hold(self, request: NotificationRequested, release: datetime) -> None:
-        async with self.runtime.sessions.begin() as session:
-            await session.execute(
-                update(deliveries)
-                .where(deliveries.c.idempotency_key == request.idempotency_key)
-                .values(status=HELD, not_before=release, request=request.model_dump_json())
-            )
-        log.info("message waits", extra={"case_id": request.case_id, "deadline": release.isoformat()})
+    async def recover(self) -> int:
+        """Queue what was claimed and not sent: by a process that stopped, or not yet
+        started because the process started again; how many."""
+        waiting = await delivery_log.unfinished(self.runtime, self.now(), self.sending_lease)
+        taken = [request for request in waiting if request.idempotency_key not in self._in_flight]
+        for request in taken:
+            self._dispatch(request)
+        return len(taken)
+
+    async def sweep(self) -> None:
+        await self.send_held()
+        await self.recover()
+
+    async def settled(self) -> None:
+        """Wait until every queued message has been sent, failed or held (tests, shutdown)."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def stop(self, grace: float) -> None:
+        """Give no more turns, and let sends already under way finish within `grace` seconds."""
+        if self.pacer is not None:
+            await self.pacer.aclose()
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+        for task in list(self._in_flight.values()):
+            task.cancel()
 
     # The tenant's texts back, the appointments, and the provider's reports: in modules
     # of their own, reached through the notifier so the webhooks and consumers see one object.
@@ -115,159 +162,13 @@ class Notifier:
     async def appointment_booked(self, booked: AppointmentBooked) -> None:
         await appointment_memory.remember(self.runtime, booked.appointment_id, booked.starts_at, cancelled=False)
 
+    async def appointment_rescheduled(self, moved: AppointmentRescheduled) -> None:
+        await appointment_memory.remember(self.runtime, moved.appointment_id, moved.starts_at, cancelled=False)
+
     async def appointment_cancelled(self, cancelled: AppointmentCancelled) -> None:
         await appointment_memory.remember(self.runtime, cancelled.appointment_id, None, cancelled=True)
 
     async def status_reported(self, provider_ref: str, status: str, error_code: str | None) -> None:
-        await provider_reports.status_reported(self.runtime, provider_ref, status, error_code)
-
-    async def _deliver(self, request: NotificationRequested) -> None:
-        if reason := await appointment_memory.stale_reason(self.runtime, request):
-            await self._record_failure(request, reason)
-            return
-        if request.safeguarding:
-            request = request.model_copy(update={"template": NEUTRAL, "personalisation": {}})
-        reach = reach_of(request.recipient)
-        if await inbound.opted_out(self.runtime, reach.mobile):
-            reach = replace(reach, mobile=None)
-        channels = plan(request.purpose, reach, partial(self._can_send, request.template))
-        if not channels:
-            await self._record_failure(request, self._why_not(request, reach))
-            return
-        try:
-            await self._send_by_first_that_takes(request, reach, channels)
-        except RetryableSendError as error:
-            await self._retry_later(request, error)
-
-    async def _send_by_first_that_takes(
-        self, request: NotificationRequested, reach: Reach, channels: list[NotificationChannel]
-    ) -> None:
-        ids = {"case_id": request.case_id, "idempotency_key": request.idempotency_key}
-        refused = []
-        for channel in channels:
-            try:
-                provider_ref = await self._send(channel, request, reach)
-            except TemplateError as error:
-                reason = f"template {request.template} cannot be rendered: {type(error).__name__}"
-                await self._record_failure(request, reason)
-                return
-            except PermanentSendError as error:
-                log.warning("channel refused", extra={**ids, "channel": channel, "reason": error.reason})
-                refused.append(f"{channel}: {error.reason}")
-                continue
-            await self._record_sent(request, channel, provider_ref, reach)
-            log.info("notification sent", extra={**ids, "channel": channel})
-            return
-        await self._record_failure(request, "; ".join(refused))
-
-    async def _retry_later(self, request: NotificationRequested, error: RetryableSendError) -> None:
-        """Try again after a growing pause, or give up, and say so, after MAX_TRIES."""
-        async with self.runtime.sessions.begin() as session:
-            tries = 1 + (
-                await session.scalar(
-                    select(deliveries.c.attempts).where(deliveries.c.idempotency_key == request.idempotency_key)
-                )
-                or 0
-            )
-            await session.execute(
-                update(deliveries)
-                .where(deliveries.c.idempotency_key == request.idempotency_key)
-                .values(attempts=tries)
-            )
-        if tries >= MAX_TRIES:
-            await self._record_failure(request, f"gave up after {tries} tries: {error.reason}")
-            return
-        await self._hold(request, self.now() + retry_pause(tries))
-
-    def _can_send(self, template: str, channel: NotificationChannel) -> bool:
-        transport = self.sms if channel is NotificationChannel.SMS else self.email
-        return transport is not None and self.templates.has(template, channel)
-
-    def _why_not(self, request: NotificationRequested, reach: Reach) -> str:
-        if not (reach.mobile or reach.email):
-            return "no valid mobile or email to reach the tenant by: staff to contact"
-        return f"no template {request.template} for a channel the tenant can be reached on"
-
-    async def _send(self, channel: NotificationChannel, request: NotificationRequested, reach: Reach) -> str:
-        """Send by one channel. A retryable failure propagates: the consumer tries again."""
-        key = f"{request.idempotency_key}:{channel}"
-        if channel is NotificationChannel.SMS:
-            body = self.templates.sms(request.template, request.personalisation)
-            return await self.sms.send_sms(key, reach.mobile or "", body)  # type: ignore[union-attr]
-        message = self.templates.email(request.template, request.personalisation)
-        return await self.email.send_email(request.idempotency_key, reach.email or "", message)
-
-    async def _claim(self, request: NotificationRequested) -> bool:
-        """Take the idempotency key before sending. False when it was sent or failed already.
-
-        A key left "sending" means an earlier attempt stopped between claiming and
-        recording: the one window in which a message may go twice. It is sent again.
-        """
-        async with self.runtime.sessions.begin() as session:
-            status = await session.scalar(
-                select(deliveries.c.status).where(
-                    deliveries.c.idempotency_key == request.idempotency_key
-                )
-            )
-            if status is None:
-                await session.execute(
-                    deliveries.insert().values(
-                        idempotency_key=request.idempotency_key,
-                        case_id=request.case_id,
-                        purpose=request.purpose,
-                        channel="",  # known once sent
-                        status=SENDING,
-                        created_at=utcnow(),
-                    )
-                )
-        return status in (None, SENDING)
-
-    async def _record_sent(
-        self, request: NotificationRequested, channel: NotificationChannel, provider_ref: str, reach: Reach
-    ) -> None:
-        sent = NotificationSent(channel=channel, provider_ref=provider_ref, **_about(request))
-        await self._record(request, "sent", provider_ref, sent, channel)
-        if channel is NotificationChannel.SMS:  # so the tenant's text back can be matched to it
-            async with self.runtime.sessions.begin() as session:
-                await session.execute(
-                    update(deliveries)
-                    .where(deliveries.c.idempotency_key == request.idempotency_key)
-                    .values(
-                        mobile=reach.mobile,
-                        reference=request.personalisation.get("reference"),
-                        appointment_id=request.appointment_id,
-                    )
-                )
-
-    async def _record_failure(self, request: NotificationRequested, reason: str) -> None:
-        failed = NotificationFailed(reason=reason, retryable=False, **_about(request))
-        await self._record(request, "failed", None, failed)
-        log.warning("notification failed", extra={"case_id": request.case_id, "reason": reason})
-
-    async def _record(
-        self,
-        request: NotificationRequested,
-        status: str,
-        provider_ref: str | None,
-        outcome: NotificationSent | NotificationFailed,
-        channel: NotificationChannel | None = None,
-    ) -> None:
-        async with self.runtime.sessions.begin() as session:
-            await session.execute(
-                update(deliveries)
-                .where(deliveries.c.idempotency_key == request.idempotency_key)
-                .values(status=status, provider_ref=provider_ref, channel=channel or "")
-            )
-            await self.runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, outcome)
-        self.runtime.outbox.wake()
-
-
-def _about(request: NotificationRequested) -> dict[str, object]:
-    """The fields every outcome of a request carries."""
-    return {
-        "correlation_id": request.correlation_id,
-        "case_id": request.case_id,
-        "appointment_id": request.appointment_id,
-        "idempotency_key": request.idempotency_key,
-        "purpose": request.purpose,
-    }
+        await provider_reports.status_reported(
+            self.runtime, provider_ref, status, error_code, self.now(), self.suppress_after
+        )

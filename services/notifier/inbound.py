@@ -1,5 +1,7 @@
-"""Texts from tenants: STOP and START honoured, HELP answered, survey answers and
-replies about an appointment matched to the last text sent to that mobile."""
+"""Texts from tenants: STOP and START honoured, HELP answered; survey answers, replies
+about an appointment, a choice among offered appointments and a request in the tenant's
+own words to stop texts, each matched to the last text sent to that mobile. Nothing the
+tenant wrote is logged."""
 
 import logging
 from datetime import datetime
@@ -8,12 +10,21 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events.feedback import SurveyAnswered
-from shared.events.notifications import Intent, Purpose, ReplyReceived
+from shared.events.notifications import (
+    Intent,
+    NotificationRequested,
+    Purpose,
+    ReplyReceived,
+    StaffTask,
+    StaffTaskRaised,
+)
 from shared.service import Runtime
 from shared.topics import Topic
+from services.notifier import suppression
 from services.notifier.adapters.tables import deliveries, opt_outs
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.phones import InvalidPhoneNumber, normalise_mobile
-from services.notifier.domain.replies import HELP_TEXT, Reply, reply_of, survey_scores
+from services.notifier.domain.replies import HELP_TEXT, Reply, chosen_offer, reply_of, survey_scores
 
 log = logging.getLogger(__name__)
 
@@ -29,32 +40,31 @@ async def text_received(runtime: Runtime, now: datetime, sender: str, body: str)
     except InvalidPhoneNumber:
         return None
     reply = reply_of(body)
-    async with runtime.sessions.begin() as session:
+    async with writing(runtime) as session:
+        await suppression.heard_from(session, mobile)  # the number works after all
         if reply is Reply.STOP:
             await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
             await session.execute(opt_outs.insert().values(mobile=mobile, since=now))
         elif reply is Reply.START:
             await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
-        elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE):
+        elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE, Reply.OPT_OUT_REQUEST):
             await _answer(runtime, session, now, mobile, reply, body)
     runtime.outbox.wake()
     log.info("text received", extra={"kind": reply})
     return HELP_TEXT if reply is Reply.HELP else None
 
 
-async def opted_out(runtime: Runtime, mobile: str | None) -> bool:
-    if mobile is None:
-        return False
-    async with runtime.sessions() as session:
-        found = await session.scalar(select(opt_outs.c.mobile).where(opt_outs.c.mobile == mobile))
+async def opted_out(session: AsyncSession, mobile: str) -> bool:
+    found = await session.scalar(select(opt_outs.c.mobile).where(opt_outs.c.mobile == mobile))
     return found is not None
 
 
 async def _answer(  # noqa: PLR0913
     runtime: Runtime, session: AsyncSession, now: datetime, mobile: str, reply: Reply, body: str
 ) -> None:
-    """A reply to the last text sent to this mobile: survey answers, or confirm or
-    rearrange for an appointment. A reply that fits no such text is only logged."""
+    """A reply to the last text sent to this mobile: survey answers, confirm or rearrange
+    for an appointment, one of the offered appointments, or a request to stop texts. A
+    reply that fits no such text is only logged."""
     last = (
         await session.execute(
             select(deliveries)
@@ -65,7 +75,19 @@ async def _answer(  # noqa: PLR0913
     ).first()
     if last is None:
         return
-    if reply is Reply.SURVEY and last.purpose == Purpose.SATISFACTION_SURVEY:
+    if reply is Reply.OPT_OUT_REQUEST:
+        await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, _opt_out_task(last, now))
+    elif (offer := _offer_chosen(last, body)) is not None:
+        replied = ReplyReceived(
+            correlation_id=last.case_id,
+            case_id=last.case_id,
+            appointment_id=last.appointment_id,
+            intent=Intent.CHOOSE_OFFER,
+            offer=offer,
+            received_at=now,
+        )
+        await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, replied)
+    elif reply is Reply.SURVEY and last.purpose == Purpose.SATISFACTION_SURVEY:
         answered = SurveyAnswered(
             correlation_id=last.case_id,
             case_id=last.case_id,
@@ -83,3 +105,25 @@ async def _answer(  # noqa: PLR0913
             received_at=now,
         )
         await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, replied)
+
+
+def _offer_chosen(last: object, body: str) -> int | None:
+    """1, 2 or 3 after an appointment offers text, if that many were offered."""
+    if last.purpose != Purpose.APPOINTMENT_OFFERS or (offer := chosen_offer(body)) is None:  # type: ignore[attr-defined]
+        return None
+    if last.request is None:  # type: ignore[attr-defined]
+        return offer
+    offered = NotificationRequested.model_validate_json(last.request).personalisation  # type: ignore[attr-defined]
+    return offer if offered.get(f"offer_{offer}") else None
+
+
+def _opt_out_task(last: object, now: datetime) -> StaffTaskRaised:
+    return StaffTaskRaised(
+        correlation_id=last.case_id,  # type: ignore[attr-defined]
+        case_id=last.case_id,  # type: ignore[attr-defined]
+        appointment_id=last.appointment_id,  # type: ignore[attr-defined]
+        task=StaffTask.OPT_OUT_REQUESTED,
+        reason="the tenant asked in a text, in their own words, not to be texted: "
+        "texts continue until they reply STOP or their preferences are changed",
+        raised_at=now,
+    )

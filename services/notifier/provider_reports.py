@@ -2,20 +2,26 @@
 furthest status is kept and delivery or failure said once."""
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select, update
 
 from shared.events.notifications import NotificationDelivered, NotificationFailed
 from shared.service import Runtime
 from shared.topics import Topic
+from services.notifier import suppression
 from services.notifier.adapters.tables import deliveries
+from services.notifier.adapters.writing import writing
 from services.notifier.domain.delivery import Outcome, is_further, outcome_of
 
 log = logging.getLogger(__name__)
 
 
-async def status_reported(runtime: Runtime, provider_ref: str, status: str, error_code: str | None) -> None:
-    async with runtime.sessions.begin() as session:
+async def status_reported(  # noqa: PLR0913
+    runtime: Runtime, provider_ref: str, status: str, error_code: str | None, now: datetime, suppress_after: int
+) -> None:
+    """Keep the furthest status; say delivered or failed once; count a failed mobile."""
+    async with writing(runtime) as session:
         row = (
             await session.execute(select(deliveries).where(deliveries.c.provider_ref == provider_ref).with_for_update())
         ).first()
@@ -31,6 +37,10 @@ async def status_reported(runtime: Runtime, provider_ref: str, status: str, erro
         )
         if (outcome := outcome_of(status)) is not None:
             await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, _reported(row, outcome, status, error_code))
+            if row.mobile and outcome is Outcome.DELIVERED:
+                await suppression.delivered(session, row.mobile)
+            elif row.mobile:
+                await suppression.failed(runtime, session, row.mobile, row.case_id, now, suppress_after)
     runtime.outbox.wake()
 
 

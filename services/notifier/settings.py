@@ -2,7 +2,7 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import VAR_DIR, ServiceSettings
@@ -22,6 +22,13 @@ class NotifierSettings(ServiceSettings):
     quiet_starts: time = time(20, 0)
     quiet_ends: time = time(8, 0)
     quiet_sundays: bool = True
+    # Texts per second from the sender (Twilio's UK rate for an alphanumeric sender is
+    # 10); per process: with several replicas, divide the sender's rate among them.
+    sms_per_second: float = Field(default=10.0, gt=0)
+    # Permanent failures in a row before a mobile gets no more texts (email instead).
+    suppress_after_failures: int = Field(default=3, ge=1)
+    # How often held messages are released and unfinished ones taken up again.
+    sweep_seconds: float = Field(default=30.0, gt=0)
 
     smtp_host: str = ""  # empty: email goes to the outbox folder
     smtp_port: int = 587

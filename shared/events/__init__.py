@@ -50,6 +50,7 @@ from shared.events.notifications import (
     NotificationRequested,
     NotificationSent,
     ReplyReceived,
+    StaffTaskRaised,
 )
 from shared.events.sla import SlaBreached, SlaMet, SlaWarning
 
@@ -91,6 +92,7 @@ AnyEvent = Annotated[
     | NotificationDelivered
     | NotificationFailed
     | ReplyReceived
+    | StaffTaskRaised
     | SlaWarning
     | SlaBreached
     | SlaMet

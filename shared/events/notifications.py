@@ -102,3 +102,21 @@ class NotificationFailed(NotificationOutcome):
     event_type: Literal["notification.failed"] = "notification.failed"
     reason: str
     retryable: bool
+
+
+class StaffTask(StrEnum):
+    CONTACT_TENANT = "contact_tenant"  # no way to reach the tenant for a promised message
+    OPT_OUT_REQUESTED = "opt_out_requested"  # asked in their own words to stop texts
+    CHECK_CONTACT_DETAILS = "check_contact_details"  # texts to the mobile keep failing
+
+
+class StaffTaskRaised(Event):
+    """Something about reaching a tenant that a person must look at. The reason names
+    what happened, never the number, the address or what the tenant wrote."""
+
+    event_type: Literal["staff_task.raised"] = "staff_task.raised"
+    case_id: Id
+    appointment_id: str | None = None
+    task: StaffTask
+    reason: str
+    raised_at: AwareDatetime

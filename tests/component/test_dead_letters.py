@@ -89,7 +89,7 @@ async def test_a_known_event_the_consumer_does_not_want_is_skipped_not_dead_lett
 
 
 async def test_the_consumer_keeps_working_after_poison(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    app = create_app(notifier_runtime)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
@@ -97,57 +97,51 @@ async def test_the_consumer_keeps_working_after_poison(notifier_runtime: Runtime
         await broker.publish(b'{"event_type": "notification.exploded"}', REQUESTED, key=b"poison-3")
         good = request()
         await broker.publish(serialize(good), REQUESTED, key=good.key())
+        await app.state.notifier.settled()
 
     assert [letter.key for letter in dead.records] == [b"poison-2", b"poison-3"]
     [eml] = sent_files(outbox_dir)
     assert TENANT in eml.read_text()
 
 
-class AlwaysDown:
-    """An email transport that refuses every message."""
+class FailingNotifier(Notifier):
+    """A notifier whose claim fails (its database refusing), `failures` times or always,
+    for the keys in `refused` (all when empty): the consumer sees the failure."""
 
+    def __init__(self, runtime: Runtime, failures: int | None = None, refused: tuple[str, ...] = ()) -> None:
+        super().__init__(runtime, Templates(), RecordingEmail(), quiet=None)
+        self.failures, self.refused, self.calls = failures, refused, 0
+
+    async def _claim(self, request: NotificationRequested):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        refusing = not self.refused or request.idempotency_key in self.refused
+        if refusing and (self.failures is None or self.calls <= self.failures):
+            raise ConnectionRefusedError(f"database refused the claim for {TENANT}")
+        return await super()._claim(request)
+
+
+class RecordingEmail:
     def __init__(self) -> None:
-        self.calls = 0
+        self.sent: list[str] = []
 
     async def send_email(self, key: str, to: str, message: EmailMessageText) -> str:
-        self.calls += 1
-        raise ConnectionRefusedError(f"relay refused mail for {to}")
-
-
-class RefusesOne(AlwaysDown):
-    """Refuses every message with one idempotency key, accepts the rest."""
-
-    def __init__(self, refused_key: str) -> None:
-        super().__init__()
-        self.refused_key = refused_key
-
-    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str:
-        self.calls += 1
-        if key == self.refused_key:
-            raise ConnectionRefusedError("relay refused the message")
-        return "relay:accepted"
-
-
-class DownOnce(AlwaysDown):
-    async def send_email(self, key: str, to: str, message: EmailMessageText) -> str:
-        self.calls += 1
-        if self.calls == 1:
-            raise TimeoutError("relay timed out")
-        return "relay:accepted"
+        self.sent.append(key)
+        return f"relay:{len(self.sent)}"
 
 
 async def test_a_handler_that_always_fails_is_dead_lettered_after_its_attempts(notifier_runtime: Runtime):
-    transport = AlwaysDown()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport, quiet=None))
+    notifier = FailingNotifier(notifier_runtime)
+    create_app(notifier_runtime, notifier)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     failing = request()
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
         await broker.publish(serialize(failing), REQUESTED, key=failing.key())
+        await notifier.settled()
         await notifier_runtime.outbox.relay_pending()
 
-    assert transport.calls == ATTEMPTS
+    assert notifier.calls == ATTEMPTS
     [letter] = dead.records
     assert letter.body == serialize(failing)
     assert letter.key == CASE_ID.encode()
@@ -160,31 +154,33 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_its_attempts(n
 async def test_a_handler_that_fails_once_is_retried_and_not_dead_lettered(
     notifier_runtime: Runtime,
 ):
-    transport = DownOnce()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport, quiet=None))
+    notifier = FailingNotifier(notifier_runtime, failures=1)
+    create_app(notifier_runtime, notifier)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
         good = request()
         await broker.publish(serialize(good), REQUESTED, key=good.key())
+        await notifier.settled()
         await notifier_runtime.outbox.relay_pending()
 
-    assert transport.calls == 2
+    assert notifier.calls == 2
     assert dead.records == []
     assert [r.headers["event_type"] for r in outcomes.records] == ["notification.sent"]
 
 
 async def test_the_consumer_keeps_working_after_a_dead_lettered_failure(notifier_runtime: Runtime):
-    transport = RefusesOne(f"{CASE_ID}:first")
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), transport, quiet=None))
+    first, second = request("first"), request("second")
+    notifier = FailingNotifier(notifier_runtime, refused=(first.idempotency_key,))
+    create_app(notifier_runtime, notifier)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
-    first, second = request("first"), request("second")
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
         await broker.publish(serialize(first), REQUESTED, key=first.key())
         await broker.publish(serialize(second), REQUESTED, key=second.key())
+        await notifier.settled()
         await notifier_runtime.outbox.relay_pending()
 
     assert [r.body for r in dead.records] == [serialize(first)]

@@ -36,8 +36,10 @@ def request(**changes: object) -> NotificationRequested:
     return NotificationRequested(**fields)  # type: ignore[arg-type]
 
 
-async def send(broker, event: NotificationRequested) -> None:  # type: ignore[no-untyped-def]
+async def send(broker, event: NotificationRequested, notifier) -> None:  # type: ignore[no-untyped-def]
+    """Publish the request and wait until the notifier has done with it."""
     await broker.publish(serialize(event), str(Topic.NOTIFICATIONS_REQUESTED), key=event.key())
+    await notifier.settled()
 
 
 async def delivery_rows(runtime: Runtime) -> list[dict[str, object]]:
@@ -46,12 +48,12 @@ async def delivery_rows(runtime: Runtime) -> list[dict[str, object]]:
 
 
 async def test_a_request_is_sent_once_recorded_and_reported(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     wanted = request()
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, wanted)
+        await send(broker, wanted, notifier)
         assert await notifier_runtime.outbox.relay_pending() == 1
 
     [eml] = list(outbox_dir.glob("*.eml"))
@@ -78,12 +80,12 @@ async def test_a_request_is_sent_once_recorded_and_reported(notifier_runtime: Ru
 
 
 async def test_the_same_request_twice_sends_once(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request())
-        await send(broker, request())  # a new event id, the same idempotency key
+        await send(broker, request(), notifier)
+        await send(broker, request(), notifier)  # a new event id, the same idempotency key
         await notifier_runtime.outbox.relay_pending()
 
     assert len(list(outbox_dir.glob("*.eml"))) == 1
@@ -92,14 +94,14 @@ async def test_the_same_request_twice_sends_once(notifier_runtime: Runtime, outb
 
 
 async def test_a_redelivered_request_sends_once(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     once = request()
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, once)
+        await send(broker, once, notifier)
         await notifier_runtime.outbox.relay_pending()
-        await send(broker, once)  # the same record again, as after a rebalance
+        await send(broker, once, notifier)  # the same record again, as after a rebalance
         assert await notifier_runtime.outbox.relay_pending() == 0
 
     assert len(list(outbox_dir.glob("*.eml"))) == 1
@@ -107,21 +109,21 @@ async def test_a_redelivered_request_sends_once(notifier_runtime: Runtime, outbo
 
 
 async def test_different_requests_for_one_case_are_each_sent(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request(idempotency_key=f"{CASE_ID}:acknowledgement"))
-        await send(broker, request(idempotency_key=f"{CASE_ID}:acknowledgement-2"))
+        await send(broker, request(idempotency_key=f"{CASE_ID}:acknowledgement"), notifier)
+        await send(broker, request(idempotency_key=f"{CASE_ID}:acknowledgement-2"), notifier)
 
     assert len(list(outbox_dir.glob("*.eml"))) == 2
 
 
 async def test_an_unknown_template_fails_without_sending(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request(template="no_such_template"))
+        await send(broker, request(template="no_such_template"), notifier)
         await notifier_runtime.outbox.relay_pending()
 
     assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
@@ -136,12 +138,12 @@ async def test_an_unknown_template_fails_without_sending(notifier_runtime: Runti
 
 async def test_a_template_with_a_missing_value_fails_without_sending(notifier_runtime: Runtime, outbox_dir: Path):
     """The acknowledgement needs a reference; a request without one is not retried forever."""
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request(personalisation={"mailbox": "repairs"}))
+        await send(broker, request(personalisation={"mailbox": "repairs"}), notifier)
         await notifier_runtime.outbox.relay_pending()
 
     assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
@@ -152,27 +154,30 @@ async def test_a_template_with_a_missing_value_fails_without_sending(notifier_ru
 async def test_a_recipient_with_neither_a_valid_mobile_nor_an_email_fails_without_sending(
     notifier_runtime: Runtime, outbox_dir: Path
 ):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request(recipient=Recipient(phone="020 8778 6699")))  # a landline
+        await send(broker, request(recipient=Recipient(phone="020 8778 6699")), notifier)  # a landline
         await notifier_runtime.outbox.relay_pending()
 
     assert not outbox_dir.exists() or not list(outbox_dir.iterdir())
-    [outcome] = outcomes.records
+    [outcome, task] = outcomes.records
     failed = parse_event(outcome.body)
     assert failed.event_type == "notification.failed"
     assert "staff to contact" in failed.reason
     assert "8778" not in json.loads(outcome.body)["reason"]
+    raised = parse_event(task.body)
+    assert (raised.event_type, raised.task, raised.case_id) == ("staff_task.raised", "contact_tenant", CASE_ID)
+    assert "8778" not in task.body.decode()
 
 
 async def test_a_recipient_without_an_email_is_texted_instead(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request(recipient=Recipient(phone="07700 900123")))
+        await send(broker, request(recipient=Recipient(phone="07700 900123")), notifier)
         await notifier_runtime.outbox.relay_pending()
 
     [text] = list(outbox_dir.glob("*.sms.txt"))
@@ -183,11 +188,11 @@ async def test_a_recipient_without_an_email_is_texted_instead(notifier_runtime: 
 
 
 async def test_outcomes_wait_in_the_outbox_until_relayed(notifier_runtime: Runtime):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, request())
+        await send(broker, request(), notifier)
         assert outcomes.records == []
         await notifier_runtime.outbox.relay_pending()
         assert len(outcomes.records) == 1
@@ -209,14 +214,15 @@ async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_ru
     from services.notifier.handlers import Notifier
 
     sender = RecordingSender()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), sender, quiet=None))
+    notifier = Notifier(notifier_runtime, Templates(), sender, quiet=None)
+    create_app(notifier_runtime, notifier)
     dead = record(notifier_runtime.broker, Topic.DLQ_NOTIFIER)
     wanted = request()
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, wanted)
-        await send(broker, wanted)
-        await send(broker, request(event_id=wanted.event_id))
+        await send(broker, wanted, notifier)
+        await send(broker, wanted, notifier)
+        await send(broker, request(event_id=wanted.event_id), notifier)
 
     assert sender.sent == [(wanted.idempotency_key, TENANT)]
     assert dead.records == []
@@ -224,24 +230,59 @@ async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_ru
     assert row["status"] == "sent"
 
 
-async def test_a_request_whose_send_was_interrupted_is_sent_again(notifier_runtime: Runtime):
-    """The documented window: claimed, then stopped before recording. Sending again is
-    preferred to never sending."""
+async def test_a_request_whose_send_was_interrupted_is_sent_again_after_the_lease(notifier_runtime: Runtime):
+    """The documented window: taken for sending, then stopped before recording. Sending
+    again is preferred to never sending, but only once the lease is over."""
+    from datetime import UTC, datetime, timedelta
+
+    from services.notifier import delivery_log
     from services.notifier.adapters.jinja_templates import Templates
     from services.notifier.handlers import SENDING, Notifier
 
-    sender = RecordingSender()
-    notifier = Notifier(notifier_runtime, Templates(), sender, quiet=None)
+    clock = {"now": datetime(2026, 12, 1, 12, tzinfo=UTC)}
+    lease = timedelta(seconds=50)
     wanted = request()
-    assert await notifier._claim(wanted)  # the first attempt got this far, then died
-    [row] = await delivery_rows(notifier_runtime)
+    assert await delivery_log.claim(notifier_runtime, wanted)  # the first process got this far...
+    assert await delivery_log.take_for_sending(notifier_runtime, wanted.idempotency_key, clock["now"], lease)
+    [row] = await delivery_rows(notifier_runtime)  # ...called the provider, and died
     assert row["status"] == SENDING
 
-    await notifier.handle_request(wanted)
+    sender = RecordingSender()
+    restarted = Notifier(notifier_runtime, Templates(), sender, quiet=None, now=lambda: clock["now"], sending_lease=lease)
+    await restarted.handle_request(wanted)  # the request redelivered: its key is taken
+    assert await restarted.recover() == 0  # still within the lease: it may be sending elsewhere
+    await restarted.settled()
+    assert sender.sent == []
+
+    clock["now"] += lease + timedelta(seconds=1)
+    assert await restarted.recover() == 1
+    await restarted.settled()
+    assert await restarted.recover() == 0
+    await restarted.handle_request(wanted)
+    await restarted.settled()
 
     assert len(sender.sent) == 1
     [row] = await delivery_rows(notifier_runtime)
     assert row["status"] == "sent"
+
+
+async def test_a_request_claimed_but_not_yet_sent_is_sent_once_after_a_restart(notifier_runtime: Runtime):
+    from services.notifier import delivery_log
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import Notifier
+
+    wanted = request()
+    assert await delivery_log.claim(notifier_runtime, wanted)  # the process stopped in its queue
+
+    sender = RecordingSender()
+    restarted = Notifier(notifier_runtime, Templates(), sender, quiet=None)
+    assert await restarted.recover() == 1
+    assert await restarted.recover() == 0  # already on its way: not queued twice
+    await restarted.settled()
+    await restarted.handle_request(wanted)
+    await restarted.settled()
+
+    assert sender.sent == [(wanted.idempotency_key, TENANT)]
 
 
 class RefusingSms:
@@ -260,7 +301,8 @@ async def test_a_text_refused_for_good_falls_back_to_email(notifier_runtime: Run
     from services.notifier.handlers import Notifier
 
     email, sms = RecordingSender(), RefusingSms()
-    create_app(notifier_runtime, Notifier(notifier_runtime, Templates(), email, sms, quiet=None))
+    notifier = Notifier(notifier_runtime, Templates(), email, sms, quiet=None)
+    create_app(notifier_runtime, notifier)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
     reminder = request(
         purpose=Purpose.APPOINTMENT_REMINDER,  # texts first
@@ -268,7 +310,7 @@ async def test_a_text_refused_for_good_falls_back_to_email(notifier_runtime: Run
     )
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, reminder)
+        await send(broker, reminder, notifier)
         await notifier_runtime.outbox.relay_pending()
 
     assert sms.tried == 1
@@ -301,13 +343,16 @@ async def test_a_routine_text_waits_out_quiet_hours_and_then_goes_once(notifier_
     reminder = request(purpose=Purpose.APPOINTMENT_REMINDER, recipient=Recipient(phone="07700 900123"))
 
     await notifier.handle_request(reminder)
+    await notifier.settled()
     assert sms.sent == []
     assert (await delivery_rows(notifier_runtime))[0]["status"] == "held"
     assert await notifier.send_held() == 0  # still quiet
 
     clock["now"] = datetime(2026, 12, 7, 8, 1, tzinfo=UTC)  # Monday, 08:01
     assert await notifier.send_held() == 1
-    await notifier.handle_request(reminder)  # a redelivery changes nothing
+    await notifier.settled()
+    await notifier.handle_request(reminder)
+    await notifier.settled()  # a redelivery changes nothing
     assert await notifier.send_held() == 0
     assert sms.sent == [(f"{reminder.idempotency_key}:sms", "+447700900123")]
     assert (await delivery_rows(notifier_runtime))[0]["status"] == "sent"
@@ -326,15 +371,16 @@ async def test_an_email_is_not_held_at_night(notifier_runtime: Runtime):
         now=lambda: datetime(2026, 12, 6, 23, 0, tzinfo=UTC),
     )
     await notifier.handle_request(request())
+    await notifier.settled()
     assert len(email.sent) == 1
 
 
 async def test_a_safeguarding_case_gets_only_the_neutral_message(notifier_runtime: Runtime, outbox_dir: Path):
-    create_app(notifier_runtime)
+    notifier = create_app(notifier_runtime).state.notifier
     flagged = request(safeguarding=True, personalisation={"reference": "HX-ABCD2345", "promise": "about your visit"})
 
     async with TestKafkaBroker(notifier_runtime.broker) as broker:
-        await send(broker, flagged)
+        await send(broker, flagged, notifier)
 
     [eml] = list(outbox_dir.glob("*.eml"))
     text = eml.read_text()
@@ -382,6 +428,7 @@ async def test_a_reminder_for_a_cancelled_or_moved_appointment_is_dropped_not_se
 
     for appointment_id in ("A-cancelled", "A-moved", "A-kept"):
         await notifier.handle_request(reminder(appointment_id))
+        await notifier.settled()
 
     assert [key for key, _ in sms.sent] == ["A-kept:reminder:sms"]
     statuses = {row["idempotency_key"]: row["status"] for row in await delivery_rows(notifier_runtime)}
@@ -415,12 +462,14 @@ async def test_a_provider_that_stays_down_is_retried_with_growing_pauses_then_gi
 
     async with TestKafkaBroker(notifier_runtime.broker):
         await notifier.handle_request(reminder)
+        await notifier.settled()
         for tries in range(1, MAX_TRIES):
             assert (await delivery_rows(notifier_runtime))[0]["status"] == "held"
             clock["now"] += retry_pause(tries) - timedelta(seconds=1)
             assert await notifier.send_held() == 0  # not yet
             clock["now"] += timedelta(seconds=1)
             assert await notifier.send_held() == 1
+            await notifier.settled()
         await notifier_runtime.outbox.relay_pending()
 
     assert sms.tried == MAX_TRIES
@@ -438,3 +487,42 @@ def test_pauses_between_tries_grow_and_are_capped():
 
     assert [retry_pause(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
     assert retry_pause(10) == timedelta(minutes=15)
+
+
+class BrokenEmail:
+    """A transport that fails outside the exception tree, naming the tenant in its text."""
+
+    def __init__(self) -> None:
+        self.tried = 0
+
+    async def send_email(self, key: str, to: str, message) -> str:  # type: ignore[no-untyped-def]
+        self.tried += 1
+        raise ConnectionResetError(f"connection reset while sending to {to}")
+
+
+async def test_an_unexpected_transport_failure_is_a_try_and_gives_up_after_the_cap(notifier_runtime: Runtime):
+    from datetime import UTC, datetime, timedelta
+
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import MAX_TRIES, Notifier
+
+    clock = {"now": datetime(2026, 12, 1, 12, tzinfo=UTC)}
+    email = BrokenEmail()
+    notifier = Notifier(notifier_runtime, Templates(), email, quiet=None, now=lambda: clock["now"])
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async with TestKafkaBroker(notifier_runtime.broker):
+        await notifier.handle_request(request())
+        await notifier.settled()
+        for _ in range(MAX_TRIES - 1):
+            assert (await delivery_rows(notifier_runtime))[0]["status"] == "held"
+            clock["now"] += timedelta(minutes=15)
+            assert await notifier.send_held() == 1
+            await notifier.settled()
+        assert await notifier.recover() == 0  # nothing left to take up again
+        await notifier_runtime.outbox.relay_pending()
+
+    assert email.tried == MAX_TRIES
+    [failed] = [parse_event(r.body) for r in outcomes.records]
+    assert failed.reason == f"gave up after {MAX_TRIES} tries: unexpected failure sending by email: ConnectionResetError"
+    assert TENANT not in failed.reason

@@ -97,13 +97,17 @@ async def test_a_failed_text_is_reported_once_and_stays_failed(sent_text: Runtim
     assert await provider_status(sent_text) == "undelivered"
 
 
-async def test_a_forged_report_is_refused_and_changes_nothing(sent_text: Runtime):
+async def test_a_forged_report_is_refused_and_changes_nothing(sent_text: Runtime, caplog: pytest.LogCaptureFixture):
     transport = httpx.ASGITransport(app=app_for(sent_text))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert await report(client, "delivered", sign_with="not-our-token") == 403
-        unsigned = await client.post(STATUS_PATH, content=urlencode({"MessageSid": SID, "MessageStatus": "failed"}))
-        assert unsigned.status_code == 403
+    with caplog.at_level("WARNING", logger="services.notifier.webhooks"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert await report(client, "delivered", sign_with="not-our-token") == 403
+            unsigned = await client.post(STATUS_PATH, content=urlencode({"MessageSid": SID, "MessageStatus": "failed"}))
+            assert unsigned.status_code == 403
     assert await provider_status(sent_text) is None
+    refused = [r for r in caplog.records if r.name == "services.notifier.webhooks"]
+    assert [(r.getMessage(), r.path) for r in refused] == [("call refused: bad signature", STATUS_PATH)] * 2
+    assert not any("7700" in str(r.__dict__) for r in refused)
 
 
 async def test_a_report_on_an_unknown_message_is_accepted_and_ignored(sent_text: Runtime):
@@ -163,10 +167,12 @@ async def test_stop_ends_texts_start_brings_them_back_and_help_is_answered(notif
         assert stopped.status_code == 200
         assert "<Message>" not in stopped.text
         await notifier.handle_request(reminder(1))  # no text; no email either: it fails for staff
+        await notifier.settled()
         assert sms.sent == []
 
         assert (await text_in(client, "START")).status_code == 200
         await notifier.handle_request(reminder(2))
+        await notifier.settled()
         assert len(sms.sent) == 1
 
         helped = await text_in(client, "help")
@@ -194,11 +200,13 @@ async def test_replies_to_a_survey_and_a_reminder_become_events(notifier_runtime
     transport = httpx.ASGITransport(app=app)
     async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await notifier.handle_request(text(Purpose.SATISFACTION_SURVEY, "satisfaction_survey", {}))
+        await notifier.settled()
         assert (await text_in(client, "4 5 3 5 4 4 4 5")).status_code == 200
         await notifier.handle_request(
             text(Purpose.APPOINTMENT_REMINDER, "appointment_reminder",
                  {"appointment_date": "Monday 7 December", "appointment_time": "8am to 12pm"})
         )
+        await notifier.settled()
         assert (await text_in(client, "Rearrange")).status_code == 200
         assert (await text_in(client, "hello there")).status_code == 200  # fits nothing: ignored
         await notifier_runtime.outbox.relay_pending()
@@ -210,3 +218,69 @@ async def test_replies_to_a_survey_and_a_reminder_become_events(notifier_runtime
     assert answered.scores["overall"] == 5
     replies = [parse_event(r.body) for r in outcomes.records if r.headers.get("event_type") == "reply.received"]
     assert [(r.intent, r.appointment_id) for r in replies] == [("rearrange", "A1")]
+
+
+async def test_a_request_in_the_tenants_own_words_to_stop_texts_is_flagged_to_staff(
+    notifier_runtime: Runtime, caplog: pytest.LogCaptureFixture
+):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    words = "Please stop texting me, my neighbour reads my phone"
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(
+            NotificationRequested(
+                correlation_id="case-1", case_id="case-1", appointment_id="A1", idempotency_key="case-1:reminder",
+                purpose=Purpose.APPOINTMENT_REMINDER, template="acknowledgement",
+                recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", "promise": ""},
+            )
+        )
+        await notifier.settled()
+        with caplog.at_level("DEBUG"):
+            answered = await text_in(client, words)
+        await notifier_runtime.outbox.relay_pending()
+
+    assert answered.status_code == 200 and "<Message>" not in answered.text
+    [task] = [parse_event(r.body) for r in outcomes.of_type("staff_task.raised")]
+    assert (task.task, task.case_id, task.appointment_id) == ("opt_out_requested", "case-1", "A1")
+    assert "neighbour" not in outcomes.of_type("staff_task.raised")[0].body.decode()
+    ours = [r for r in caplog.records if r.name.startswith(("services.", "shared."))]
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    assert "neighbour" not in logged and "7700" not in logged
+    assert "opt_out_request" in logged
+
+
+async def test_a_reply_of_one_two_or_three_after_offers_chooses_that_offer(notifier_runtime: Runtime):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+    cases = record(notifier_runtime.broker, Topic.CASES)
+
+    def offers(key: str, **offered: str) -> NotificationRequested:
+        return NotificationRequested(
+            correlation_id="case-1", case_id="case-1", appointment_id=None, idempotency_key=key,
+            purpose=Purpose.APPOINTMENT_OFFERS, template="appointment_offers",
+            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **offered},
+        )
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(offers("case-1:offers:1", offer_1="Mon 8am-1pm", offer_2="Wed 12-5pm"))
+        await notifier.settled()
+        assert (await text_in(client, "3")).status_code == 200  # only two were offered: nothing
+        assert (await text_in(client, " 2 ")).status_code == 200
+        await notifier_runtime.outbox.relay_pending()
+
+    replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
+    assert [(r.intent, r.offer, r.case_id) for r in replies] == [("choose_offer", 2, "case-1")]
+    assert cases.records == []  # not taken for a survey answer

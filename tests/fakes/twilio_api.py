@@ -6,8 +6,10 @@ fields To, From, Body and StatusCallback, a 201 with the message resource in JSO
 Twilio's error JSON (`code`, `message`, `more_info`, `status`) for a refusal. Every
 request is recorded, accepted or not. A test can tell it to refuse a given 'To' number
 with any status and code (invalid number, unsubscribed, 429, 500), a given number of
-times or always, or to never answer at all; and it can sign status callbacks for the
-messages it accepted, as Twilio would post them to the StatusCallback URL.
+times or always, or to never answer at all, or to take a message and hold back its
+answer until the test says; it can sign status callbacks for the messages it
+accepted, as Twilio would post them to the StatusCallback URL, and post them there,
+shuffled and repeated, as Twilio's do arrive.
 
     with serve_fake_twilio() as fake:        # or the `fake_twilio` fixture
         sender = TwilioSmsSender(fake.account_sid, fake.auth_token, ..., base_url=fake.base_url)
@@ -16,6 +18,7 @@ messages it accepted, as Twilio would post them to the StatusCallback URL.
 import asyncio
 import base64
 import binascii
+import random
 import secrets
 import socket
 import threading
@@ -24,8 +27,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -47,6 +51,7 @@ class RecordedRequest:
     form: dict[str, str]
     headers: dict[str, str]
     authenticated: bool
+    at: float = field(default_factory=time.time)  # when it arrived (Unix time, seconds)
 
     @property
     def to(self) -> str | None:
@@ -73,6 +78,14 @@ class _Refusal:
     times: int | None  # None: every time
 
 
+@dataclass
+class HeldAnswer:
+    """A message taken (recorded, given a SID) whose 201 waits until `release` is set."""
+
+    accepted: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 @dataclass(frozen=True)
 class StatusCallback:
     """A status callback as Twilio would POST it: form-encoded, signed with the auth token."""
@@ -91,6 +104,7 @@ class FakeTwilio:
     messages: dict[str, dict[str, object]] = field(default_factory=dict)
     _refusals: dict[str, _Refusal] = field(default_factory=dict)
     _hanging: set[str] = field(default_factory=set)
+    _held_answers: dict[str, HeldAnswer] = field(default_factory=dict)
     _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,7 +134,18 @@ class FakeTwilio:
         with self._lock:
             self._hanging.add(to)
 
+    def hold_answer(self, to: str) -> HeldAnswer:
+        """Take the next message for `to`, then answer only once the test releases it."""
+        held = HeldAnswer()
+        with self._lock:
+            self._held_answers[to] = held
+        return held
+
     # What happened ----------------------------------------------------------------------
+
+    def requests_to(self, to: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [request for request in self.requests if request.to == to]
 
     # `requests`: every request, in arrival order. `messages`: the accepted ones by SID,
     # as the resource Twilio answered plus the StatusCallback they asked for.
@@ -146,12 +171,43 @@ class FakeTwilio:
         signature = RequestValidator(self.auth_token).compute_signature(url, form)
         return StatusCallback(url, form, {"X-Twilio-Signature": signature})
 
+    async def replay_status_callbacks(
+        self,
+        statuses: dict[str, list[str | tuple[str, int]]],
+        *,
+        copies: int = 2,
+        seed: int = 0,
+        timeout: float = 10,
+    ) -> list[int]:
+        """POST each message's statuses (a status, or a status and error code) to its
+        StatusCallback, signed, every one `copies` times, all shuffled together, one
+        after another, as Twilio's callbacks arrive: late, early and twice. Returns
+        the HTTP statuses the notifier answered."""
+        callbacks = [
+            self.status_callback(sid, *((reported,) if isinstance(reported, str) else reported))
+            for sid, reported_list in statuses.items()
+            for reported in reported_list
+            for _ in range(copies)
+        ]
+        random.Random(seed).shuffle(callbacks)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            answers = [
+                await client.post(
+                    callback.url,
+                    content=urlencode(callback.form),
+                    headers={**callback.headers, "Content-Type": "application/x-www-form-urlencoded"},
+                )
+                for callback in callbacks
+            ]
+        return [answer.status_code for answer in answers]
+
     # The HTTP side ----------------------------------------------------------------------
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route(MESSAGES_PATH, self._create_message, methods=["POST"])])
 
     async def _create_message(self, request: Request) -> Response:
+        arrived = time.time()
         account_sid = request.path_params["account_sid"]
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         authenticated = self._authenticated(request.headers.get("authorization", ""))
@@ -164,6 +220,7 @@ class FakeTwilio:
                     form,
                     dict(request.headers),
                     authenticated,
+                    arrived,
                 )
             )
         if not authenticated:
@@ -183,7 +240,14 @@ class FakeTwilio:
         invalid = _invalid(form)
         if invalid is not None:
             return _error(400, *invalid)
-        return JSONResponse(self._accept(form), status_code=201)
+        accepted = self._accept(form)
+        with self._lock:
+            held = self._held_answers.pop(to, None)
+        if held is not None:
+            held.accepted.set()
+            while not (held.release.is_set() or self._released.is_set()):
+                await asyncio.sleep(0.01)
+        return JSONResponse(accepted, status_code=201)
 
     def _authenticated(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")

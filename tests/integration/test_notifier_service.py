@@ -18,6 +18,7 @@ from shared.kafka import ensure_topics
 from shared.topics import Topic
 from services.cli.processes import start, stop_all, wait_ready
 from tests.fakes.twilio_api import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+from tests.integration.notifier_process import fields_of
 from tests.kafka_reader import TopicReader
 
 pytestmark = pytest.mark.kafka
@@ -93,7 +94,7 @@ async def test_email_goes_over_smtp_and_texts_through_twilio(
                 sent = {}
                 for wanted in (acknowledgement, reminder):
                     seen = await outcomes.wait_for(
-                        lambda s, key=wanted.idempotency_key: s.json().get("idempotency_key") == key, timeout=60
+                        lambda s, key=wanted.idempotency_key: fields_of(s).get("idempotency_key") == key, timeout=60
                     )
                     sent[wanted.purpose] = parse_event(seen.value)
         finally:

@@ -76,6 +76,8 @@ from shared.events.notifications import (
     NotificationSent,
     Purpose,
     Recipient,
+    StaffTask,
+    StaffTaskRaised,
 )
 from shared.events.sla import Obligation, SlaBreached, SlaMet, SlaWarning, SubjectType
 
@@ -156,6 +158,13 @@ ONE_OF_EACH: list[Event] = [
         appointment_id="A1",
         intent=Intent.REARRANGE,
         received_at=RECEIVED,
+    ),
+    StaffTaskRaised(
+        correlation_id=CASE_ID,
+        case_id=CASE_ID,
+        task=StaffTask.CHECK_CONTACT_DETAILS,
+        reason="texts to the mobile on file failed 3 times in a row",
+        raised_at=RECEIVED,
     ),
     NotificationFailed(
         correlation_id=CASE_ID,

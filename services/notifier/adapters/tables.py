@@ -26,6 +26,9 @@ deliveries = Table(
     Column("appointment_id", String(64), nullable=True),
     Column("request", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # When the provider call began: a row left "sending" longer than the lease belongs
+    # to a process that stopped mid-send, and is sent again (the duplicate window).
+    Column("sending_since", UtcDateTime, nullable=True),
 )
 
 # What the notifier knows of each appointment, to drop reminders that have gone stale.
@@ -43,6 +46,28 @@ opt_outs = Table(
     metadata,
     Column("mobile", String(20), primary_key=True),
     Column("since", UtcDateTime, nullable=False),
+)
+
+# How to reach the tenant of each case, from the latest request that said so: the notifier
+# owns contact preferences, so "on the way" needs no request of its own.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("email", String(320), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("safeguarding", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Mobiles whose texts failed for good in a row; past the limit, suppressed until the
+# tenant texts in from it.
+failing_mobiles = Table(
+    "failing_mobiles",
+    metadata,
+    Column("mobile", String(20), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("suppressed_since", UtcDateTime, nullable=True),
 )
 
 outbox = outbox_table(metadata)

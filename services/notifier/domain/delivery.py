@@ -32,3 +32,13 @@ def outcome_of(status: str) -> Outcome | None:
     if status in ("undelivered", "failed"):
         return Outcome.FAILED
     return None
+
+
+class DeliveryStatus(StrEnum):
+    """Where one request stands in the notifier's delivery log."""
+
+    QUEUED = "queued"  # claimed, waiting for its turn to send
+    HELD = "held"  # waiting out quiet hours, or a pause before trying again
+    SENDING = "sending"  # the provider call has begun
+    SENT = "sent"
+    FAILED = "failed"

@@ -23,6 +23,9 @@ class Reply(StrEnum):
     CONFIRM = "confirm"
     REARRANGE = "rearrange"
     SURVEY = "survey"
+    # Asked in their own words to stop texts ("please stop texting me"): not one of the
+    # carrier's keywords, so texts do not stop by themselves; staff are told.
+    OPT_OUT_REQUEST = "opt_out_request"
     OTHER = "other"
 
 
@@ -35,11 +38,33 @@ KEYWORDS = {
 }
 
 
+_NO_MORE_TEXTS = re.compile(
+    r"\b(stop|quit|cease)\s+(texting|messaging|sending|contacting)"
+    r"|\b(do\s*n[o']?t|never|no\s+more)\s+(text|message|sms|contact)"
+    r"|\bno\s+more\s+(texts|messages)"
+    r"|\b(unsubscribe|opt\s*me\s*out|take\s+me\s+off)",
+    re.IGNORECASE,
+)
+_OFFER = re.compile(r"\s*(?:option\s*)?([1-3])\s*[.!]?\s*", re.IGNORECASE)
+
+
 def reply_of(body: str) -> Reply:
     word = body.strip().strip(".!").upper()
     if word in KEYWORDS:
         return KEYWORDS[word]
-    return Reply.SURVEY if survey_scores(body) else Reply.OTHER
+    if survey_scores(body):
+        return Reply.SURVEY
+    return Reply.OPT_OUT_REQUEST if _NO_MORE_TEXTS.search(_plain(body)) else Reply.OTHER
+
+
+def chosen_offer(body: str) -> int | None:
+    """The offer a reply of 1, 2 or 3 chooses ("2", "option 3"); None for anything else."""
+    found = _OFFER.fullmatch(body)
+    return int(found.group(1)) if found else None
+
+
+def _plain(body: str) -> str:
+    return body.replace("\u2019", "'").replace("\u2018", "'")
 
 
 def survey_scores(body: str) -> dict[Aspect, int] | None:
