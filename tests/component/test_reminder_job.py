@@ -114,3 +114,26 @@ async def test_a_safeguarding_case_is_reminded_with_the_neutral_message_only(run
     await send_due_reminders(runtime)
     [request] = await outbox_events(runtime, "notification.requested")
     assert request.safeguarding is True
+
+
+async def test_the_reminder_goes_to_the_case_contact_before_the_tenancy_record(runtime: Runtime):
+    # A case reported with a safe number (or by an advocate): every message of the case,
+    # the reminder included, goes there and not to the number on the tenancy.
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            insert(bookings_to_make).values(
+                case_id="case-A1",
+                reference="HX-A1",
+                priority="routine",
+                received_at=utcnow(),
+                status="booked",
+                contact_phone="+447700900999",
+            )
+        )
+    await add_appointment(
+        runtime, "A1", utcnow() + timedelta(hours=20), remind_at=utcnow() - timedelta(minutes=1)
+    )
+    await send_due_reminders(runtime)
+    [request] = await outbox_events(runtime, "notification.requested")
+    assert request.recipient.phone == "+447700900999"
+    assert request.recipient.email is None

@@ -113,18 +113,26 @@ async def free_place(session: AsyncSession, booked_by: Contractor, starts_at: da
 # -- homes and tenants -----------------------------------------------------------------
 
 
-async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None:
-    """How to reach the tenant: what the case said, else the tenancy's own record."""
-    if booking.contact_email or booking.contact_phone:
-        return Recipient(email=booking.contact_email, phone=booking.contact_phone)
-    if booking.tenancy_id is None:
-        return None
-    tenancy = (await session.execute(select(tenancies).where(tenancies.c.id == booking.tenancy_id))).first()
+def recipient_of(contact_email: str | None, contact_phone: str | None, tenancy: Row | None) -> Recipient | None:
+    """How to reach the tenant: what the case said (a safe number, an advocate), else the
+    tenancy's own record (`tenancy` has its mobile, email and preferred_channel)."""
+    if contact_email or contact_phone:
+        return Recipient(email=contact_email, phone=contact_phone)
     if tenancy is None or not (tenancy.mobile or tenancy.email):
         return None
     if tenancy.preferred_channel == "email":
         return Recipient(email=tenancy.email, phone=None if tenancy.email else tenancy.mobile)
     return Recipient(email=tenancy.email, phone=tenancy.mobile)
+
+
+async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None:
+    """How to reach the tenant: what the case said, else the tenancy's own record."""
+    if booking.contact_email or booking.contact_phone:
+        return recipient_of(booking.contact_email, booking.contact_phone, None)
+    if booking.tenancy_id is None:
+        return None
+    tenancy = (await session.execute(select(tenancies).where(tenancies.c.id == booking.tenancy_id))).first()
+    return recipient_of(None, None, tenancy)
 
 
 # -- bookings, offers, appointments ----------------------------------------------------

@@ -6,7 +6,7 @@ start, so a redelivery is the same request."""
 
 from datetime import datetime
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.calendar import default_calendar as calendar
@@ -14,6 +14,7 @@ from shared.events import stable_event_id, utcnow
 from shared.events.notifications import NotificationRequested, Purpose, Recipient
 from shared.service import Runtime
 from shared.topics import Topic
+from services.scheduler.adapters.store import recipient_of
 from services.scheduler.adapters.tables import appointments, bookings_to_make, contractors, tenancies
 from services.scheduler.domain.appointments import AppointmentStatus
 from services.scheduler.domain.wording import spoken_date, spoken_window
@@ -32,8 +33,11 @@ def _due(now: datetime) -> Select:
             a.starts_at,
             a.ends_at,
             contractors.c.name.label("contractor_name"),
-            func.coalesce(tenancies.c.mobile, bookings_to_make.c.contact_phone).label("phone"),
-            func.coalesce(tenancies.c.email, bookings_to_make.c.contact_email).label("email"),
+            bookings_to_make.c.contact_phone,
+            bookings_to_make.c.contact_email,
+            tenancies.c.mobile,
+            tenancies.c.email,
+            tenancies.c.preferred_channel,
             bookings_to_make.c.safeguarding,
         )
         .select_from(
@@ -80,6 +84,12 @@ async def _remind(runtime: Runtime, session: AsyncSession, row: Row, now: dateti
     return 1
 
 
+def _recipient(row: Row) -> Recipient:
+    """The same precedence as every other message of the case: its own contact first."""
+    tenancy = row if row.mobile or row.email else None
+    return recipient_of(row.contact_email, row.contact_phone, tenancy) or Recipient(email=None, phone=None)
+
+
 def reminder(row: Row) -> NotificationRequested:
     key = f"reminder:{row.id}:{row.starts_at.isoformat()}"
     personalisation = {
@@ -98,7 +108,7 @@ def reminder(row: Row) -> NotificationRequested:
         idempotency_key=key,
         purpose=Purpose.APPOINTMENT_REMINDER,
         template=str(Purpose.APPOINTMENT_REMINDER),
-        recipient=Recipient(email=row.email, phone=row.phone),
+        recipient=_recipient(row),
         personalisation=personalisation,
         safeguarding=bool(row.safeguarding),
     )
