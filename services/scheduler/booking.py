@@ -24,7 +24,7 @@ from shared.topics import Topic
 from services.scheduler.adapters import store
 from services.scheduler.adapters.tables import appointments, works_orders
 from services.scheduler.adapters.transactions import in_transaction
-from services.scheduler.domain.appointments import OPEN, Appointment, AppointmentStatus, require
+from services.scheduler.domain.appointments import OPEN, ActionRefused, Appointment, AppointmentStatus, require
 from services.scheduler.domain.contractors import SURVEYOR, Contractor, postcode_district
 from services.scheduler.domain.messages import confirmation_request, offers_request, works_order_request
 from services.scheduler.domain.offers import MAX_OFFERS, Need, Offer, able_for, find_offers
@@ -220,8 +220,13 @@ async def book_or_move(
     who = await store.contractor(session, chosen.contractor_id)
     if who is None:
         raise UnknownOffer(f"contractor {chosen.contractor_id} is no longer known")
+    # Two bookers of one case can both read "none" here; the unique index on the case's
+    # open appointment lets one insert, and in_transaction reruns the other, which then
+    # reads that appointment and moves it (or sees the same choice made again).
     current = await store.open_appointment_of_case(session, case_id)
     if current is None:
+        if await store.visit_under_way(session, case_id):
+            raise ActionRefused("the contractor is at the home: nothing can be booked until the visit ends")
         return Booked(await _book(session, runtime, booking, who, chosen, now), who)
     if (current.contractor_id, current.starts_at) == (who.id, chosen.starts_at):
         return Booked(current, who)  # the same choice made again

@@ -1,6 +1,7 @@
 """Booking on case.opened, tenant replies, the staff API, moves and cancellations: the
 scheduler's handlers over a real SQLite database, events read back from its outbox."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from shared.events.cases import CaseFlagged, CaseKind, Channel, Flag, Priority
 from shared.events.notifications import Intent, Purpose, ReplyReceived
 from shared.service import Runtime
 from shared.topics import Topic
-from services.scheduler import handlers
+from services.scheduler import booking, handlers
 from services.scheduler.adapters.tables import appointments, bookings_to_make, contractors, works_orders
 from services.scheduler.adapters.tables import offers as offers_table
 from services.scheduler.domain.reminders import remind_at
@@ -403,3 +404,33 @@ async def test_other_flags_and_booked_repairs_are_left_alone(runtime: Runtime):
     assert len(await emitted(runtime)) == before
     [booking] = await rows(runtime, bookings_to_make, case_id=case_id)
     assert booking.kind == "repair"
+
+
+async def test_two_concurrent_bookings_of_one_case_leave_it_one_open_appointment(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+):
+    # The tenant's text and a member of staff on the telephone book the same case at once,
+    # into different slots: both read "no appointment yet" before either has inserted one.
+    case = opened(channel=Channel.WEB)
+    await handlers.case_opened(runtime, case)
+    read = booking.store.open_appointment_of_case
+    both_read = asyncio.Barrier(2)
+    racing = 2
+
+    async def read_together(session, case_id):  # type: ignore[no-untyped-def]
+        nonlocal racing
+        current = await read(session, case_id)
+        if racing:
+            racing -= 1
+            await asyncio.wait_for(both_read.wait(), 5)
+        return current
+
+    monkeypatch.setattr(booking.store, "open_appointment_of_case", read_together)
+    first, second = await asyncio.gather(
+        booking.accept_offer(runtime, case.case_id, 1), booking.accept_offer(runtime, case.case_id, 2)
+    )
+
+    open_ones = [r for r in await rows(runtime, appointments, case_id=case.case_id) if r.status == "booked"]
+    assert len(open_ones) == 1
+    assert first.appointment.id == second.appointment.id == open_ones[0].id
+    assert len(await emitted(runtime, "appointment.booked", case.case_id)) == 1

@@ -216,6 +216,16 @@ async def open_appointment_of_case(session: AsyncSession, case_id: str) -> Appoi
     return appointment_from(row) if row else None
 
 
+async def visit_under_way(session: AsyncSession, case_id: str) -> bool:
+    """The contractor has arrived and the visit is not over: the case's one open appointment."""
+    found = await session.scalar(
+        select(appointments.c.id)
+        .where(appointments.c.case_id == case_id, appointments.c.status == AppointmentStatus.ARRIVED)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def update_appointment(session: AsyncSession, appointment_id: str, **values: object) -> None:
     await session.execute(update(appointments).where(appointments.c.id == appointment_id).values(**values))
 

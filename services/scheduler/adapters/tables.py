@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from shared.db import UtcDateTime
@@ -138,6 +139,16 @@ appointments = Table(
     UniqueConstraint("contractor_id", "starts_at", "place", name="uq_appointments_place"),
 )
 Index("ix_appointments_contractor_day", appointments.c.contractor_id, appointments.c.starts_at)
+# A case has at most one appointment still to happen or under way: two concurrent
+# bookings of the same case cannot both insert one (the second becomes a move).
+_open_appointment = text("status IN ('booked', 'en_route', 'arrived')")
+Index(
+    "uq_appointments_one_open",
+    appointments.c.case_id,
+    unique=True,
+    sqlite_where=_open_appointment,
+    postgresql_where=_open_appointment,
+)
 
 works_orders = Table(
     "works_orders",
