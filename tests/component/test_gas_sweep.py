@@ -5,14 +5,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from shared.events import utcnow
 from shared.events.compliance import CertificateKind, EscalationReason
 from shared.events.notifications import Purpose
 from shared.service import Runtime
 from services.scheduler import booking
-from services.scheduler.adapters.tables import appointments, contractors
+from services.scheduler.adapters.tables import appointments, bookings_to_make, contractors
+from services.scheduler.compliance import gas_sweep
 from services.scheduler.compliance.gas_sweep import GasRules, sweep_gas
 from services.scheduler.compliance.programme import check_case_id
 from services.scheduler.compliance.recording import Certificate, record_certificate
@@ -177,3 +178,29 @@ async def test_an_offered_check_is_booked_like_any_visit_and_then_waits(runtime:
     booked = await booking.accept_offer(runtime, case_id, 1)
     assert booked.appointment.kind == "gas_check" and booked.appointment.case_id == case_id
     assert (await sweep_gas(runtime, RULES, TODAY + timedelta(days=20))).chased == 0
+
+
+async def test_a_conflicting_home_in_one_chunk_does_not_stop_the_others_being_offered(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(gas_sweep, "CHUNK", 2)
+    homes = await add_homes(runtime, 5)
+    for home in homes:
+        await certify(runtime, home, date(2025, 9, 1))  # all due 2026-09-01, in the window
+    # The second home's check already has its booking (another sweep got there first), so
+    # inserting it again breaks the unique case id in the first chunk.
+    taken = check_case_id(GAS, homes[1], date(2026, 9, 1))
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            insert(bookings_to_make).values(
+                case_id=taken, reference="GAS-X", priority="routine", received_at=utcnow(), status="offered"
+            )
+        )
+
+    counts = await sweep_gas(runtime, RULES, TODAY)
+
+    assert counts.offered == 4
+    offered = {o.property_id for o in await outbox_events(runtime, "compliance.gas_check_offered")}
+    assert offered == set(homes) - {homes[1]}
+    requests = await outbox_events(runtime, "notification.requested")
+    assert {r.case_id for r in requests} == {check_case_id(GAS, h, date(2026, 9, 1)) for h in offered}

@@ -4,11 +4,13 @@ chunks, each chunk's progress and events committed together through the outbox.
 Running it twice in a day does nothing the second time: an offer is recorded with its
 attempt number, and the next step is only taken when the rules say so."""
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Row, bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.calendar import add_months
@@ -31,6 +33,8 @@ from services.scheduler.compliance.programme import (
 from services.scheduler.compliance.tables import check_progress
 
 CHUNK = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,44 @@ async def sweep_gas(runtime: Runtime, rules: GasRules, today: date) -> SweepCoun
         if (step := gas_step(today, row.due_on, progress_of(row), rules.chase_after)) is not GasStep.NOTHING
     ]
     for chunk in _chunks(steps, CHUNK):
-        async with runtime.sessions.begin() as session:
-            await _act(runtime, session, chunk, rules, today, counts)
-        runtime.outbox.wake()
+        try:
+            await _act_and_commit(runtime, chunk, rules, today, counts)
+        except (StaleProgress, IntegrityError):
+            # Another sweep (or an earlier one that half-failed) moved some check of this
+            # chunk on. The chunk was rolled back; it is redone one home at a time, so only
+            # the homes that moved on are left out and every other home is still acted on.
+            log.warning("gas sweep chunk conflicted; redone home by home", extra={"homes": len(chunk)})
+            await _act_one_by_one(runtime, chunk, rules, today, counts)
     return counts
+
+
+async def _act_and_commit(
+    runtime: Runtime, chunk: Sequence[tuple[Row, GasStep]], rules: GasRules, today: date, counts: SweepCounts
+) -> None:
+    done = SweepCounts()
+    async with runtime.sessions.begin() as session:
+        await _act(runtime, session, chunk, rules, today, done)
+    runtime.outbox.wake()
+    counts.offered += done.offered
+    counts.chased += done.chased
+    counts.escalated += done.escalated
+
+
+async def _act_one_by_one(
+    runtime: Runtime, chunk: Sequence[tuple[Row, GasStep]], rules: GasRules, today: date, counts: SweepCounts
+) -> None:
+    for row, step in chunk:
+        try:
+            await _act_and_commit(runtime, [(row, step)], rules, today, counts)
+        except (StaleProgress, IntegrityError) as error:
+            log.warning(
+                "gas check moved on meanwhile; left for the next sweep",
+                extra={
+                    "property_id": row.subject_id,
+                    "case_id": check_case_id(GAS, row.subject_id, row.due_on),
+                    "error": type(error).__name__,
+                },
+            )
 
 
 async def _act(
@@ -109,7 +147,8 @@ async def _act(
 
 
 class StaleProgress(RuntimeError):
-    """Another sweep moved a check on meanwhile; this chunk is rolled back and retried."""
+    """Another sweep moved a check on meanwhile; this chunk is rolled back and redone one
+    home at a time, leaving out the homes that moved on."""
 
 
 class _Plan:
