@@ -54,7 +54,9 @@ async def text_received(
             await session.execute(opt_outs.insert().values(mobile=mobile, since=now))
         elif reply is Reply.START:
             await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
-        elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE, Reply.OPT_OUT_REQUEST):
+        elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE, Reply.OPT_OUT_REQUEST) or (
+            chosen_offer(body) is not None  # "2." or "option 3": a choice if the last text offered
+        ):
             await _answer(runtime, session, now, mobile, reply, body, _ids(message_sid))
     runtime.outbox.wake()
     log.info("text received", extra={"kind": reply})

@@ -327,3 +327,31 @@ async def test_the_same_inbound_text_posted_twice_gives_events_with_the_same_eve
     assert len(replies) == 3
     assert replies[0].event_id == replies[1].event_id != replies[2].event_id
     assert answered[0].event_id != replies[0].event_id
+
+
+@pytest.mark.parametrize(("words", "offer"), [("2.", 2), ("option 1", 1), ("Option 2!", 2)])
+async def test_a_choice_written_out_after_offers_chooses_that_offer(notifier_runtime: Runtime, words: str, offer: int):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(
+            NotificationRequested(
+                correlation_id="case-1", case_id="case-1", idempotency_key="case-1:offers:1",
+                purpose=Purpose.APPOINTMENT_OFFERS, template="appointment_offers",
+                recipient=Recipient(phone="07700 900123"),
+                personalisation={"reference": "HX-ABCD2345", "offer_1": "Mon 8am-1pm", "offer_2": "Wed 12-5pm"},
+            )
+        )
+        await notifier.settled()
+        assert (await text_in(client, words)).status_code == 200
+        await notifier_runtime.outbox.relay_pending()
+
+    replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
+    assert [(r.intent, r.offer) for r in replies] == [("choose_offer", offer)]
