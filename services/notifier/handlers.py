@@ -156,8 +156,8 @@ class Notifier:
     # The tenant's texts back, the appointments, and the provider's reports: in modules
     # of their own, reached through the notifier so the webhooks and consumers see one object.
 
-    async def text_received(self, sender: str, body: str) -> str | None:
-        return await inbound.text_received(self.runtime, self.now(), sender, body)
+    async def text_received(self, sender: str, body: str, message_sid: str = "") -> str | None:
+        return await inbound.text_received(self.runtime, self.now(), sender, body, message_sid)
 
     async def appointment_booked(self, booked: AppointmentBooked) -> None:
         await appointment_memory.remember(self.runtime, booked.appointment_id, booked.starts_at, cancelled=False)

@@ -4,11 +4,14 @@ own words to stop texts, each matched to the last text sent to that mobile. Noth
 tenant wrote is logged."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.events import stable_event_id
 from shared.events.feedback import SurveyAnswered
 from shared.events.notifications import (
     Intent,
@@ -33,8 +36,12 @@ ABOUT_AN_APPOINTMENT = frozenset(
 )
 
 
-async def text_received(runtime: Runtime, now: datetime, sender: str, body: str) -> str | None:
-    """Act on a text from a tenant; return the answer to text back, if any."""
+async def text_received(
+    runtime: Runtime, now: datetime, sender: str, body: str, message_sid: str = ""
+) -> str | None:
+    """Act on a text from a tenant; return the answer to text back, if any. Events made
+    from it take their ids from the provider's message id, so the same text posted
+    again gives the same events, which consumers drop by event_id."""
     try:
         mobile = normalise_mobile(sender)
     except InvalidPhoneNumber:
@@ -47,8 +54,10 @@ async def text_received(runtime: Runtime, now: datetime, sender: str, body: str)
             await session.execute(opt_outs.insert().values(mobile=mobile, since=now))
         elif reply is Reply.START:
             await session.execute(delete(opt_outs).where(opt_outs.c.mobile == mobile))
-        elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE, Reply.OPT_OUT_REQUEST):
-            await _answer(runtime, session, now, mobile, reply, body)
+        elif reply in (Reply.SURVEY, Reply.CONFIRM, Reply.REARRANGE, Reply.OPT_OUT_REQUEST) or (
+            chosen_offer(body) is not None  # "2." or "option 3": a choice if the last text offered
+        ):
+            await _answer(runtime, session, now, mobile, reply, body, _ids(message_sid))
     runtime.outbox.wake()
     log.info("text received", extra={"kind": reply})
     return HELP_TEXT if reply is Reply.HELP else None
@@ -60,7 +69,13 @@ async def opted_out(session: AsyncSession, mobile: str) -> bool:
 
 
 async def _answer(  # noqa: PLR0913
-    runtime: Runtime, session: AsyncSession, now: datetime, mobile: str, reply: Reply, body: str
+    runtime: Runtime,
+    session: AsyncSession,
+    now: datetime,
+    mobile: str,
+    reply: Reply,
+    body: str,
+    ids: Callable[[str], dict[str, UUID]],
 ) -> None:
     """A reply to the last text sent to this mobile: survey answers, confirm or rearrange
     for an appointment, one of the offered appointments, or a request to stop texts. A
@@ -76,7 +91,7 @@ async def _answer(  # noqa: PLR0913
     if last is None:
         return
     if reply is Reply.OPT_OUT_REQUEST:
-        await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, _opt_out_task(last, now))
+        await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, _opt_out_task(last, now, ids("opt_out_request")))
     elif (offer := _offer_chosen(last, body)) is not None:
         replied = ReplyReceived(
             correlation_id=last.case_id,
@@ -85,6 +100,7 @@ async def _answer(  # noqa: PLR0913
             intent=Intent.CHOOSE_OFFER,
             offer=offer,
             received_at=now,
+            **ids("reply"),
         )
         await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, replied)
     elif reply is Reply.SURVEY and last.purpose == Purpose.SATISFACTION_SURVEY:
@@ -94,6 +110,7 @@ async def _answer(  # noqa: PLR0913
             reference=last.reference or "",
             answered_at=now,
             scores=survey_scores(body) or {},
+            **ids("survey"),
         )
         await runtime.outbox.add(session, Topic.CASES, answered)
     elif reply in (Reply.CONFIRM, Reply.REARRANGE) and last.purpose in ABOUT_AN_APPOINTMENT:
@@ -103,6 +120,7 @@ async def _answer(  # noqa: PLR0913
             appointment_id=last.appointment_id,
             intent=Intent(reply.value),
             received_at=now,
+            **ids("reply"),
         )
         await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, replied)
 
@@ -117,8 +135,19 @@ def _offer_chosen(last: object, body: str) -> int | None:
     return offer if offered.get(f"offer_{offer}") else None
 
 
-def _opt_out_task(last: object, now: datetime) -> StaffTaskRaised:
+def _ids(message_sid: str) -> Callable[[str], dict[str, UUID]]:
+    """The event_id for an event of this kind made from the text; a new one if the
+    provider gave no message id."""
+
+    def ids(kind: str) -> dict[str, UUID]:
+        return {"event_id": stable_event_id(kind, message_sid)} if message_sid else {}
+
+    return ids
+
+
+def _opt_out_task(last: object, now: datetime, ids: dict[str, UUID]) -> StaffTaskRaised:
     return StaffTaskRaised(
+        **ids,
         correlation_id=last.case_id,  # type: ignore[attr-defined]
         case_id=last.case_id,  # type: ignore[attr-defined]
         appointment_id=last.appointment_id,  # type: ignore[attr-defined]

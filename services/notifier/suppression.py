@@ -7,6 +7,7 @@ suppression, since the number plainly works."""
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events.notifications import StaffTask, StaffTaskRaised
@@ -23,24 +24,38 @@ async def is_suppressed(session: AsyncSession, mobile: str) -> bool:
 async def failed(  # noqa: PLR0913
     runtime: Runtime, session: AsyncSession, mobile: str, case_id: str, now: datetime, limit: int
 ) -> None:
-    known = (await session.execute(select(failing_mobiles).where(failing_mobiles.c.mobile == mobile))).first()
-    if known is None:
-        await session.execute(failing_mobiles.insert().values(mobile=mobile, failures=0))
-    failures = 1 + (known.failures if known else 0)
-    newly_suppressed = failures >= limit and (known is None or known.suppressed_since is None)
-    values: dict[str, object] = {"failures": failures}
-    if newly_suppressed:
-        values["suppressed_since"] = now
-        task = StaffTaskRaised(
-            correlation_id=case_id,
-            case_id=case_id,
-            task=StaffTask.CHECK_CONTACT_DETAILS,
-            reason=f"texts to the tenant's mobile failed {failures} times in a row: "
-            "no more texts go to it, email is used instead",
-            raised_at=now,
+    """Count one more failure, atomically: callbacks for the same number may come at once."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    counted = (
+        dialect.insert(failing_mobiles)
+        .values(mobile=mobile, failures=1)
+        .on_conflict_do_update(index_elements=["mobile"], set_={"failures": failing_mobiles.c.failures + 1})
+        .returning(failing_mobiles.c.failures)
+    )
+    failures = (await session.execute(counted)).scalar_one()
+    if failures < limit:
+        return
+    # Only the transaction that sets suppressed_since asks staff; the row is locked by
+    # the upsert above, so another waits and then finds it already set.
+    newly_suppressed = (
+        await session.execute(
+            update(failing_mobiles)
+            .where(failing_mobiles.c.mobile == mobile, failing_mobiles.c.suppressed_since.is_(None))
+            .values(suppressed_since=now)
+            .returning(failing_mobiles.c.mobile)
         )
-        await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, task)
-    await session.execute(update(failing_mobiles).where(failing_mobiles.c.mobile == mobile).values(**values))
+    ).first()
+    if newly_suppressed is None:
+        return
+    task = StaffTaskRaised(
+        correlation_id=case_id,
+        case_id=case_id,
+        task=StaffTask.CHECK_CONTACT_DETAILS,
+        reason=f"texts to the tenant's mobile failed {failures} times in a row: "
+        "no more texts go to it, email is used instead",
+        raised_at=now,
+    )
+    await runtime.outbox.add(session, Topic.NOTIFICATIONS_OUTCOMES, task)
 
 
 async def delivered(session: AsyncSession, mobile: str) -> None:

@@ -46,7 +46,7 @@ def add_twilio_routes(
         """A text from a tenant: STOP, START and HELP are honoured; the answer is TwiML."""
         if (form := await signed_form(request, inbound_url)) is None:
             return Response(status_code=403)
-        answer = await notifier.text_received(form.get("From", ""), form.get("Body", ""))
+        answer = await notifier.text_received(form.get("From", ""), form.get("Body", ""), form.get("MessageSid", ""))
         twiml = MessagingResponse()
         if answer:
             twiml.message(answer)

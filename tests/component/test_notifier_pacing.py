@@ -140,3 +140,29 @@ async def test_a_reminder_waiting_its_turn_is_checked_just_before_it_goes(notifi
 
     assert "A-last:reminder:sms" not in [key for _, key in sms.sent]
     assert len(sms.sent) == 40
+
+
+async def test_a_text_cancelled_just_as_it_is_handed_a_place_gives_the_place_back():
+    """Cancelled after the place was handed over but before it woke: the place passes on."""
+    pacer = Pacer(1.0)  # one place
+    entered: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with pacer.admitted(Priority.ROUTINE):
+            entered.append(name)
+
+    first = pacer.admitted(Priority.ROUTINE)
+    await first.__aenter__()
+    entered.append("first")
+    second = asyncio.create_task(hold("second"))
+    await asyncio.sleep(0)  # queued for the place
+    await first.__aexit__(None, None, None)  # hands the place to the second, not yet awake
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
+    assert second.cancelled()
+
+    third = asyncio.create_task(hold("third"))
+    done, _ = await asyncio.wait({third}, timeout=1.0)
+    await pacer.aclose()
+    assert done == {third}
+    assert entered == ["first", "third"]

@@ -1,6 +1,8 @@
 """A mobile that keeps failing gets no more texts: email instead, and staff are asked,
 once, to check the tenant's contact details."""
 
+import asyncio
+
 import httpx
 from faststream.kafka import TestKafkaBroker
 from fastapi import FastAPI
@@ -112,3 +114,29 @@ async def test_undelivered_reports_count_and_a_text_from_the_tenant_lifts_the_su
 
     assert sms.sent[-1] == "case-1:reminder:3:sms"
     assert [parse_event(r.body).task for r in outcomes.of_type("staff_task.raised")] == ["check_contact_details"]
+
+
+async def test_failures_reported_at_once_for_one_mobile_are_all_counted_and_staff_told_once(notifier_runtime: Runtime):
+    """Status callbacks for the same number arriving together, each in its own transaction."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from services.notifier import suppression
+    from services.notifier.adapters.tables import failing_mobiles
+
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    async def fail() -> None:
+        async with notifier_runtime.sessions.begin() as session:
+            await suppression.failed(notifier_runtime, session, "+447700900123", "case-1", now, 2)
+
+    async with TestKafkaBroker(notifier_runtime.broker):
+        await asyncio.gather(*(fail() for _ in range(4)))
+        await notifier_runtime.outbox.relay_pending()
+
+    async with notifier_runtime.sessions() as session:
+        row = (await session.execute(select(failing_mobiles))).one()
+    assert (row.failures, row.suppressed_since is not None) == (4, True)
+    assert len(outcomes.of_type("staff_task.raised")) == 1

@@ -134,10 +134,12 @@ def inbound_app(runtime: Runtime, sms) -> FastAPI:  # type: ignore[no-untyped-de
     return app
 
 
-async def text_in(client: httpx.AsyncClient, body: str, sign_with: str = TOKEN) -> httpx.Response:
+async def text_in(
+    client: httpx.AsyncClient, body: str, sign_with: str = TOKEN, message_sid: str = "SMin"
+) -> httpx.Response:
     from services.notifier.webhooks import INBOUND_PATH
 
-    form = {"From": "+447700900123", "To": "Hexagon", "Body": body, "MessageSid": "SMin"}
+    form = {"From": "+447700900123", "To": "Hexagon", "Body": body, "MessageSid": message_sid}
     signature = RequestValidator(sign_with).compute_signature(INBOUND, form)
     return await client.post(
         INBOUND_PATH,
@@ -284,3 +286,72 @@ async def test_a_reply_of_one_two_or_three_after_offers_chooses_that_offer(notif
     replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
     assert [(r.intent, r.offer, r.case_id) for r in replies] == [("choose_offer", 2, "case-1")]
     assert cases.records == []  # not taken for a survey answer
+
+
+async def test_the_same_inbound_text_posted_twice_gives_events_with_the_same_event_id(notifier_runtime: Runtime):
+    """Twilio posts a webhook again when it got no answer in time: consumers drop the copy by event_id."""
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    cases = record(notifier_runtime.broker, Topic.CASES)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    def text(purpose: Purpose, template: str, values: dict[str, str]) -> NotificationRequested:
+        return NotificationRequested(
+            correlation_id="case-1", case_id="case-1", appointment_id="A1",
+            idempotency_key=f"case-1:{purpose}", purpose=purpose, template=template,
+            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **values},
+        )
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(text(Purpose.SATISFACTION_SURVEY, "satisfaction_survey", {}))
+        await notifier.settled()
+        for _ in range(2):
+            assert (await text_in(client, "4 5 3 5 4 4 4 5", message_sid="SMsurvey")).status_code == 200
+        await notifier.handle_request(
+            text(Purpose.APPOINTMENT_REMINDER, "appointment_reminder",
+                 {"appointment_date": "Monday 7 December", "appointment_time": "8am to 12pm"})
+        )
+        await notifier.settled()
+        for sid in ("SMreply", "SMreply", "SManother"):
+            assert (await text_in(client, "Rearrange", message_sid=sid)).status_code == 200
+        await notifier_runtime.outbox.relay_pending()
+
+    answered = [parse_event(r.body) for r in cases.of_type("survey.answered")]
+    assert len(answered) == 2 and answered[0].event_id == answered[1].event_id
+    replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
+    assert len(replies) == 3
+    assert replies[0].event_id == replies[1].event_id != replies[2].event_id
+    assert answered[0].event_id != replies[0].event_id
+
+
+@pytest.mark.parametrize(("words", "offer"), [("2.", 2), ("option 1", 1), ("Option 2!", 2)])
+async def test_a_choice_written_out_after_offers_chooses_that_offer(notifier_runtime: Runtime, words: str, offer: int):
+    from shared.events.notifications import NotificationRequested, Purpose, Recipient
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(
+            NotificationRequested(
+                correlation_id="case-1", case_id="case-1", idempotency_key="case-1:offers:1",
+                purpose=Purpose.APPOINTMENT_OFFERS, template="appointment_offers",
+                recipient=Recipient(phone="07700 900123"),
+                personalisation={"reference": "HX-ABCD2345", "offer_1": "Mon 8am-1pm", "offer_2": "Wed 12-5pm"},
+            )
+        )
+        await notifier.settled()
+        assert (await text_in(client, words)).status_code == 200
+        await notifier_runtime.outbox.relay_pending()
+
+    replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
+    assert [(r.intent, r.offer) for r in replies] == [("choose_offer", offer)]

@@ -42,7 +42,12 @@ class Pacer:
         if self._admitted >= self.admissions or self._to_admit:
             place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._to_admit.push(priority, place)
-            await place  # the place is handed over by whoever leaves it
+            try:
+                await place  # the place is handed over by whoever leaves it
+            except asyncio.CancelledError:
+                if place.done() and not place.cancelled():
+                    self._leave()  # handed over just as its caller gave up: pass it on
+                raise
         else:
             self._admitted += 1
         try:
