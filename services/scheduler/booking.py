@@ -339,6 +339,7 @@ async def _move(
             starts_at=moved.starts_at,
             ends_at=moved.ends_at,
             rescheduled_at=now,
+            contractor_id=who.id,
         ),
     )
     await _confirm(session, runtime, booking, moved, who, await store.recipient_for(session, booking))

@@ -89,6 +89,8 @@ class AppointmentRescheduled(Event):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     rescheduled_at: AwareDatetime
+    # A move may go to another contractor: the works order is theirs from now on.
+    contractor_id: str | None = None
 
 
 class ContractorEnRoute(Event):

@@ -298,6 +298,7 @@ async def test_rearrange_sends_fresh_offers_and_choosing_one_moves_the_appointme
     [moved] = await emitted(runtime, "appointment.rescheduled", case_id)
     [after] = await rows(runtime, appointments, id=appointment_id)
     assert moved.appointment_id == appointment_id
+    assert moved.contractor_id == after.contractor_id is not None
     assert after.starts_at == moved.starts_at != before.starts_at
     assert after.reminded_at is None
     # The reminder follows the new time (which may fall on the same day as the old one).
