@@ -47,6 +47,15 @@ class Appointment:
     property_id: str | None
     tenancy_id: str | None
 
+    def identity(self) -> dict[str, str]:
+        """What every event about this appointment carries (keyed and correlated by its case)."""
+        return {
+            "correlation_id": self.case_id,
+            "case_id": self.case_id,
+            "reference": self.reference,
+            "appointment_id": self.id,
+        }
+
 
 def require(appointment: Appointment, allowed: frozenset[AppointmentStatus], action: str) -> None:
     if appointment.status not in allowed:
