@@ -11,6 +11,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from shared.events import parse_event, utcnow
+from shared.events.notifications import NotificationRequested, Purpose, Recipient
 from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier.adapters.jinja_templates import Templates
@@ -18,6 +19,15 @@ from services.notifier.adapters.tables import deliveries
 from services.notifier.handlers import Notifier
 from services.notifier.webhooks import STATUS_PATH, add_twilio_routes
 from tests.component.conftest import record
+
+
+def text(purpose: Purpose, template: str, values: dict[str, str]) -> NotificationRequested:
+    """A text to case-1's tenant, as the notifier would have been asked to send it."""
+    return NotificationRequested(
+        correlation_id="case-1", case_id="case-1", appointment_id="A1",
+        idempotency_key=f"case-1:{purpose}", purpose=purpose, template=template,
+        recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **values},
+    )
 
 TOKEN = "test-auth-token"
 CALLBACK = "https://doorstep.example/v1/twilio/status"
@@ -192,13 +202,6 @@ async def test_replies_to_a_survey_and_a_reminder_become_events(notifier_runtime
     cases = record(notifier_runtime.broker, Topic.CASES)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
 
-    def text(purpose: Purpose, template: str, values: dict[str, str]) -> NotificationRequested:
-        return NotificationRequested(
-            correlation_id="case-1", case_id="case-1", appointment_id="A1",
-            idempotency_key=f"case-1:{purpose}", purpose=purpose, template=template,
-            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **values},
-        )
-
     transport = httpx.ASGITransport(app=app)
     async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await notifier.handle_request(text(Purpose.SATISFACTION_SURVEY, "satisfaction_survey", {}))
@@ -298,13 +301,6 @@ async def test_the_same_inbound_text_posted_twice_gives_events_with_the_same_eve
     notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
     cases = record(notifier_runtime.broker, Topic.CASES)
     outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
-
-    def text(purpose: Purpose, template: str, values: dict[str, str]) -> NotificationRequested:
-        return NotificationRequested(
-            correlation_id="case-1", case_id="case-1", appointment_id="A1",
-            idempotency_key=f"case-1:{purpose}", purpose=purpose, template=template,
-            recipient=Recipient(phone="07700 900123"), personalisation={"reference": "HX-ABCD2345", **values},
-        )
 
     transport = httpx.ASGITransport(app=app)
     async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
