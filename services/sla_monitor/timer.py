@@ -3,7 +3,9 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
+
+from shared.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -52,5 +54,5 @@ class DeadlineTimer:
     def _seconds_until(at: datetime | None) -> float:
         if at is None:
             return LONGEST_SLEEP
-        remaining = (at - datetime.now(UTC)).total_seconds()
+        remaining = (at - utcnow()).total_seconds()
         return min(max(remaining, 0.0), LONGEST_SLEEP)

@@ -8,6 +8,8 @@ from typing import ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.clock import utcnow
+
 DOORSTEP_NAMESPACE = UUID("6f1c1d8e-3b9a-4d5e-9a43-2f0b7e1c5d20")
 
 
@@ -23,10 +25,6 @@ AwareDatetime = Annotated[datetime, AfterValidator(_must_be_aware)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Reference = Annotated[str, StringConstraints(max_length=64)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def stable_event_id(*parts: str) -> UUID:

@@ -1,12 +1,19 @@
 """The four services as separate processes on a real broker, for end-to-end tests,
-started by the same launcher as `doorstep run`."""
+started by the same launcher as `doorstep run`.
+
+`running_system(..., at=moment)` starts every process with its clock reading `moment`
+(DOORSTEP_CLOCK_OFFSET_SECONDS, shared/clock.py). Starting it again on the same working
+folder with a later moment moves the whole system forward in time: the databases, the
+consumer groups' offsets and the logs carry over."""
 
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from shared.clock import offset_to
 from services.cli.processes import SERVICES, NotReady, start_all, stop_all, wait_ready
 
 BASE_PORT = int(os.environ.get("DOORSTEP_E2E_BASE_PORT", "18080"))
@@ -41,11 +48,15 @@ def service_env(kafka: str, workdir: Path) -> tuple[dict[str, str], System]:
 
 
 @contextmanager
-def running_system(kafka: str, workdir: Path, timeout: float = 90) -> Iterator[System]:
+def running_system(
+    kafka: str, workdir: Path, timeout: float = 90, at: datetime | None = None
+) -> Iterator[System]:
     env, system = service_env(kafka, workdir)
+    if at is not None:
+        env["DOORSTEP_CLOCK_OFFSET_SECONDS"] = str(offset_to(at))
     system.logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as files:
-        logs = {name: files.enter_context((system.logs / f"{name}.log").open("wb")) for name in SERVICES}
+        logs = {name: files.enter_context((system.logs / f"{name}.log").open("ab")) for name in SERVICES}
         children = start_all(env, logs)
         try:
             try:
