@@ -49,9 +49,15 @@ def service_env(kafka: str, workdir: Path) -> tuple[dict[str, str], System]:
 
 @contextmanager
 def running_system(
-    kafka: str, workdir: Path, timeout: float = 90, at: datetime | None = None
+    kafka: str,
+    workdir: Path,
+    timeout: float = 90,
+    at: datetime | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[System]:
+    """`settings`: environment variables for the services, over the defaults here."""
     env, system = service_env(kafka, workdir)
+    env.update(settings or {})
     if at is not None:
         env["DOORSTEP_CLOCK_OFFSET_SECONDS"] = str(offset_to(at))
     system.logs.mkdir(parents=True, exist_ok=True)
