@@ -30,6 +30,7 @@ class Pacer:
         self._to_admit: TurnQueue[asyncio.Future[None]] = TurnQueue()
         self._waiting: TurnQueue[asyncio.Future[None]] = TurnQueue()
         self._arrived = asyncio.Event()
+        self._gone = asyncio.Event()  # the text given the last turn has been counted
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -63,7 +64,14 @@ class Pacer:
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.push(priority, ready)
         self._arrived.set()
-        await ready
+        try:
+            await ready
+            # Counted now, as the text goes, not when the turn was handed over: a busy
+            # process may resume it late, and the next turn is measured from here.
+            self.window.take(self.clock())
+        finally:
+            if ready.done() and not ready.cancelled():
+                self._gone.set()
 
     async def aclose(self) -> None:
         """Give no more turns; whoever still waits is cancelled (their requests stay queued)."""
@@ -101,5 +109,6 @@ class Pacer:
             ready = self._waiting.pop()
             if ready.done():  # its caller gave up waiting
                 continue
-            self.window.take(self.clock())
+            self._gone.clear()
             ready.set_result(None)
+            await self._gone.wait()

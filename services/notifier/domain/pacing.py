@@ -20,10 +20,11 @@ from shared.events.notifications import Purpose
 
 T = TypeVar("T")
 _EPSILON = 1e-9  # times are floating point: a nanosecond either way is the same instant
-# The beat runs 1% slower than the rate: texts leave exactly 1/rate apart only in theory,
-# and a few milliseconds' delay on the way to the provider would otherwise put one text
-# too many into one of its seconds. 1% leaves 10 ms of slack at 10 a second.
-BEAT_MARGIN = 0.01
+# The beat runs 2% slower than the rate, and "one second" is 2% longer: texts leave
+# exactly 1/rate apart only in theory, and a few milliseconds more on the way to the
+# provider for one text than for the next would otherwise put one text too many into
+# one of the provider's seconds. 2% leaves 20 ms of slack at 10 a second.
+BEAT_MARGIN = 0.02
 
 BULK = frozenset({Purpose.GAS_CHECK_OFFER, Purpose.GAS_CHECK_CHASER})
 
@@ -44,9 +45,9 @@ def priority_of(purpose: Purpose, urgent: bool) -> Priority:
 
 @dataclass
 class SendingWindow:
-    """Sends on an even beat of (1 + BEAT_MARGIN)/rate seconds, and never more than the rate in any one
-    second (for a rate under one a second: one in every 1/rate seconds); times are in
-    seconds.
+    """Sends on an even beat of (1 + BEAT_MARGIN)/rate seconds, and never more than the
+    rate in any 1 + BEAT_MARGIN seconds (for a rate under one a second: one in every
+    spacing); times are in seconds.
 
     A send found a little late (a busy process) keeps the beat: the next may follow it
     sooner, down to half the spacing, so over a minute the rate is the configured one,
@@ -61,7 +62,7 @@ class SendingWindow:
         if self.per_second <= 0:
             raise ValueError("a sender's rate must be a positive number of texts a second")
         self.spacing = (1 + BEAT_MARGIN) / self.per_second
-        self.span = max(1.0, self.spacing)
+        self.span = max(1.0 + BEAT_MARGIN, self.spacing)
         self.limit = max(1, math.floor(self.per_second * self.span + _EPSILON))
 
     def wait(self, now: float) -> float:
