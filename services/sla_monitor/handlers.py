@@ -51,7 +51,7 @@ class Monitor:
         keeping its own order."""
         ids = [str(event.event_id) for event, _ in events]
         async with self.runtime.sessions.begin() as session:
-            fresh = await clock_store.remember(session, ids)
+            fresh = await clock_store.not_yet_applied(session, ids)
             todo = _merged_by_time(_first_of_each(ids, events, fresh))
             if todo:
                 await self._apply_all(session, todo)
@@ -59,6 +59,9 @@ class Monitor:
         self.deadlines_changed.set()
 
     async def _apply_all(self, session: AsyncSession, events: list[tuple[AnyEvent, Origin]]) -> None:
+        """Read, work out, then write: on SQLite the write lock is taken by the first
+        write, so another replica (or the relay, or the timer) writes while this one
+        works the batch out; a clock changed meanwhile fails the write (StaleClocks)."""
         subjects = {subject_of(event).id for event, _ in events}
         batch = ClockBatch(await clock_store.for_subjects(session, subjects))
         outcomes: dict[Topic, list[Event]] = {}
@@ -68,6 +71,7 @@ class Monitor:
             batch.start(applied.started, origin)
             for topic, outcome in applied.outcomes:
                 outcomes.setdefault(topic, []).append(outcome)
+        await clock_store.record_applied(session, (str(event.event_id) for event, _ in events))
         await clock_store.write(session, batch)
         for topic, emitted in outcomes.items():
             await self.runtime.outbox.add(session, topic, *emitted)

@@ -830,5 +830,46 @@ async def test_events_applied_long_ago_are_forgotten(sla_monitor_runtime: Runtim
         )
     await monitor.forget_old_events()
     async with sla_monitor_runtime.sessions() as session:
-        assert not await clock_store.first_time(session, "recent")
-        assert await clock_store.first_time(session, "old")
+        assert await clock_store.not_yet_applied(session, ["recent", "old"]) == {"old"}
+
+
+# -- a clock changed between a batch's read and its write ------------------------------------
+
+
+async def test_a_batch_does_not_overwrite_a_clock_changed_after_it_read_it(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    """The batch reads, works out, then writes; another replica (in the moment a partition
+    moves) or the timer may change a clock in between. The write then fails, whole, and
+    the batch is applied again from what is stored."""
+    from services.sla_monitor.adapters.tables import clocks as clocks_table
+    from services.sla_monitor.domain import clocks as rules
+    from services.sla_monitor.domain.batch import ClockBatch
+    from sqlalchemy import update
+
+    await monitor.apply(letter_opened(datetime.now(UTC) - timedelta(days=1)), Origin(str(Topic.CASES), 0, 0))
+    async with sla_monitor_runtime.sessions() as session:
+        [read] = await clock_store.for_subjects(session, [CASE_ID])
+    batch = ClockBatch([read])
+    batch.change([rules.stopped(read, datetime.now(UTC))])
+
+    async with sla_monitor_runtime.sessions.begin() as session:
+        await session.execute(
+            update(clocks_table).where(clocks_table.c.id == read.id).values(deadline=read.deadline + timedelta(days=3))
+        )
+    with pytest.raises(clock_store.StaleClocks):
+        async with sla_monitor_runtime.sessions.begin() as session:
+            await clock_store.write(session, batch)
+
+    async with sla_monitor_runtime.sessions() as session:
+        [stored] = await clock_store.for_subjects(session, [CASE_ID])
+    assert stored.state is ClockState.RUNNING and stored.deadline == read.deadline + timedelta(days=3)
+
+    async with sla_monitor_runtime.sessions() as session:
+        [fresh] = await clock_store.for_subjects(session, [CASE_ID])
+    batch = ClockBatch([fresh])
+    batch.change([rules.stopped(fresh, datetime.now(UTC))])
+    async with sla_monitor_runtime.sessions.begin() as session:
+        await clock_store.write(session, batch)
+    async with sla_monitor_runtime.sessions() as session:
+        assert [c.state for c in await clock_store.for_subjects(session, [CASE_ID])] == [ClockState.MET]

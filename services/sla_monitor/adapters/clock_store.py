@@ -44,26 +44,23 @@ def _clock(row: object) -> Clock:
     return Clock(**values)
 
 
-async def first_time(session: AsyncSession, event_id: str) -> bool:
-    """Record that an event is being applied; False if it already was."""
-    return bool(await remember(session, [event_id]))
-
-
-async def remember(session: AsyncSession, event_ids: list[str]) -> set[str]:
-    """Record the events being applied; return those not applied before."""
+async def not_yet_applied(session: AsyncSession, event_ids: list[str]) -> set[str]:
+    """The events among these not applied before."""
     unique = list(dict.fromkeys(event_ids))
     seen = set(
         await session.scalars(
             select(processed_events.c.event_id).where(processed_events.c.event_id.in_(unique))
         )
     )
-    fresh = [event_id for event_id in unique if event_id not in seen]
-    if fresh:
-        now = utcnow()
-        await session.execute(
-            processed_events.insert(), [{"event_id": e, "processed_at": now} for e in fresh]
-        )
-    return set(fresh)
+    return {event_id for event_id in unique if event_id not in seen}
+
+
+async def record_applied(session: AsyncSession, event_ids: Iterable[str]) -> None:
+    """Remember events as applied (a second recording of one fails the transaction)."""
+    now = utcnow()
+    rows = [{"event_id": event_id, "processed_at": now} for event_id in event_ids]
+    if rows:
+        await session.execute(processed_events.insert(), rows)
 
 
 async def forget_processed(session: AsyncSession, before: datetime) -> int:
@@ -83,9 +80,15 @@ async def for_subjects(session: AsyncSession, subject_ids: Iterable[str]) -> lis
     return [_clock(row) for row in rows]
 
 
+class StaleClocks(Exception):
+    """A clock changed in the database after the batch read it (another replica, in the
+    moment a partition moves): nothing of the batch is written."""
+
+
 async def write(session: AsyncSession, batch: ClockBatch) -> None:
     """Insert a batch's new clocks in one statement, and save only the columns that
-    changed of the others, one statement per set of columns."""
+    changed of the others, one statement per set of columns, each only if the clock is
+    still as it was read."""
     if new := batch.new():
         rows = [{**_row(c), "topic": origin.topic, "partition": origin.partition} for c, origin in new]
         await _insert_prepared(session, rows)
@@ -93,14 +96,27 @@ async def write(session: AsyncSession, batch: ClockBatch) -> None:
     for clock, was in batch.changed():
         row, before = _row(clock), _row(was)
         columns = tuple(name for name, value in row.items() if value != before[name])
-        by_columns.setdefault(columns, []).append({"clock_id": clock.id, **{c: row[c] for c in columns}})
+        by_columns.setdefault(columns, []).append(
+            {"clock_id": clock.id, **_as_read(was), **{c: row[c] for c in columns}}
+        )
     for columns, rows in by_columns.items():
-        await session.execute(
+        result = await session.execute(
             update(clocks)
-            .where(clocks.c.id == bindparam("clock_id"))
+            .where(
+                clocks.c.id == bindparam("clock_id"),
+                clocks.c.state == bindparam("read_state"),
+                clocks.c.deadline == bindparam("read_deadline"),
+                clocks.c.next_alert_at.is_not_distinct_from(bindparam("read_alert")),
+            )
             .values({name: bindparam(name) for name in columns}),
             rows,
         )
+        if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+            raise StaleClocks(f"{len(rows) - result.rowcount} of {len(rows)} clocks changed meanwhile")
+
+
+def _as_read(clock: Clock) -> dict[str, object]:
+    return {"read_state": clock.state, "read_deadline": clock.deadline, "read_alert": clock.next_alert_at}
 
 
 async def _insert_prepared(session: AsyncSession, rows: list[dict[str, object]]) -> None:
