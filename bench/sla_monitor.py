@@ -2,7 +2,11 @@
 latency and start-to-ready time with a million open clocks in its database.
 
     .venv/bin/python bench/sla_monitor.py [--clocks 1000000] [--events 50000] [--breaches 500]
-        [--quick] [--bootstrap HOST:PORT] [--figures FILE]   (see bench/README.md)
+        [--replicas 1] [--quick] [--bootstrap HOST:PORT] [--figures FILE]   (see bench/README.md)
+
+With --replicas N, N monitor processes share the database and the consumer group (the
+partitions are split between them) at every step; memory is the largest process's, CPU
+their sum.
 
 What it does, in order:
   1. starts a broker of its own on 127.0.0.1 (default port 39092), in a temp directory,
@@ -74,6 +78,7 @@ RAW_TOPIC = "bench.raw"
 INGEST_CAP = 600.0  # seconds: report the rate so far rather than wait longer
 READY_CAP = 180.0
 GB = 1024**3
+REPLICAS = 1  # monitor processes in the group (--replicas)
 BENCHMARK = "one SLA monitor process with a million open clocks: ready, memory, ingest, breach latency"
 
 
@@ -180,9 +185,9 @@ def free_port() -> int:
 
 
 class Monitor:
-    def __init__(self, workdir: Path, db: Path) -> None:
+    def __init__(self, workdir: Path, db: Path, number: int = 0) -> None:
         self.port = free_port()
-        self.log_path = workdir / "sla_monitor.log"
+        self.log_path = workdir / f"sla_monitor-{number}.log"
         self.env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
@@ -249,8 +254,42 @@ class Monitor:
             return False
 
 
+class Replicas:
+    """Several monitor processes, started, stopped and measured together."""
+
+    def __init__(self, monitors: list[Monitor]) -> None:
+        self.monitors = monitors
+
+    def start(self) -> None:
+        for monitor in self.monitors:
+            monitor.start()
+
+    def stop(self) -> None:
+        for monitor in self.monitors:
+            monitor.stop()
+
+    def alive(self) -> bool:
+        return all(m.alive() for m in self.monitors)
+
+    def memory(self) -> dict[str, int]:
+        each = [m.memory() for m in self.monitors]
+        return {name: max(figures[name] for figures in each) for name in ("VmRSS", "VmHWM")}
+
+    def cpu_seconds(self) -> float:
+        return sum(m.cpu_seconds() for m in self.monitors)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(f"--- {m.log_path.name} ---\n{m.tail(lines)}" for m in self.monitors)
+
+    def log_summary(self) -> Counter:
+        return sum((m.log_summary() for m in self.monitors), Counter())
+
+    def ready_http(self) -> bool:
+        return all(m.ready_http() for m in self.monitors)
+
+
 async def group_assigned(admin: AIOKafkaAdminClient) -> bool:
-    """The consumer group is Stable with a member: partitions have been handed out."""
+    """The consumer group is Stable with every replica in it: partitions have been handed out."""
     try:
         [response] = await admin.describe_consumer_groups([GROUP])
     except Exception:  # noqa: BLE001 - the coordinator may not know the group yet
@@ -258,12 +297,12 @@ async def group_assigned(admin: AIOKafkaAdminClient) -> bool:
     for group in response.groups:
         error_code, group_id, state, *_rest = group
         members = next((f for f in _rest if isinstance(f, list)), [])
-        if group_id == GROUP and error_code == 0 and state == "Stable" and members:
+        if group_id == GROUP and error_code == 0 and state == "Stable" and len(members) >= REPLICAS:
             return True
     return False
 
 
-async def wait_ready(monitor: Monitor, admin: AIOKafkaAdminClient, since: float) -> tuple[float, float]:
+async def wait_ready(monitor: Replicas, admin: AIOKafkaAdminClient, since: float) -> tuple[float, float]:
     """Seconds from `since` to /readyz 200, and to the group holding its partitions."""
     http_at = group_at = None
     while time.perf_counter() - since < READY_CAP:
@@ -354,7 +393,7 @@ async def committed(admin: AIOKafkaAdminClient, tps: list[TopicPartition]) -> di
     return {tp: (offsets[tp].offset if tp in offsets and offsets[tp].offset >= 0 else 0) for tp in tps}
 
 
-async def ingest(admin: AIOKafkaAdminClient, monitor: Monitor, records: list[tuple[bytes, bytes]]) -> dict:
+async def ingest(admin: AIOKafkaAdminClient, monitor: Replicas, records: list[tuple[bytes, bytes]]) -> dict:
     """Produce the records to doorstep.cases and wait until the monitor's group has
     committed every input partition to its end (or INGEST_CAP passes)."""
     tps = input_partitions()
@@ -380,7 +419,7 @@ async def ingest(admin: AIOKafkaAdminClient, monitor: Monitor, records: list[tup
             return {"seconds": elapsed, "handled": done, "complete": False, "produced_in": produced_in}
 
 
-async def drain(admin: AIOKafkaAdminClient, monitor: Monitor, records: list[tuple[bytes, bytes]]) -> dict:
+async def drain(admin: AIOKafkaAdminClient, monitor: Replicas, records: list[tuple[bytes, bytes]]) -> dict:
     """Queue the records while the monitor is stopped, start it, and time from the moment
     the group holds the partitions until every input partition is committed to its end:
     ingest without the bench's own producer taking CPU from the monitor meanwhile."""
@@ -483,7 +522,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Row], dict[
             f"({db.stat().st_size / 1024**2:.0f} MB database)")
 
         # 2. First start: the loaded clocks, a new consumer group.
-        monitor = Monitor(workdir, db)
+        monitor = Replicas([Monitor(workdir, db, n) for n in range(args.replicas)])
         started = time.perf_counter()
         monitor.start()
         http_first, ready_first = await wait_ready(monitor, admin, started)
@@ -609,6 +648,7 @@ def main() -> None:
     parser.add_argument("--clocks", type=positive)
     parser.add_argument("--events", type=positive)
     parser.add_argument("--breaches", type=positive)
+    parser.add_argument("--replicas", type=positive, default=1, help="monitor processes sharing the group")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, database)")
     figures.add_arguments(parser)
     args = parser.parse_args()
@@ -617,8 +657,9 @@ def main() -> None:
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    global KAFKA, REPLICAS
+    REPLICAS = args.replicas
     if args.bootstrap:
-        global KAFKA
         KAFKA = args.bootstrap
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-sla-"))
     try:
@@ -633,7 +674,8 @@ def main() -> None:
             else:
                 shutil.rmtree(workdir, ignore_errors=True)
     say("")
-    say(f"sla_monitor, one process, {args.clocks:,} open clocks, {args.events:,} events, "
+    processes = "one process" if args.replicas == 1 else f"{args.replicas} replicas in one group"
+    say(f"sla_monitor, {processes}, {args.clocks:,} open clocks, {args.events:,} events, "
         f"{args.breaches} breaches, broker on {KAFKA}")
     width = max(len(row[0]) for row in table)
     say(f"  {'figure':<{width}}  {'value':>22}  {'target':>12}  met")
