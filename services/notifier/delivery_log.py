@@ -29,12 +29,14 @@ from services.notifier.domain.delivery import DeliveryStatus
 QUEUED, HELD, SENDING = DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING
 
 
-async def claim(runtime: Runtime, request: NotificationRequested) -> NotificationRequested | None:
+async def claim(
+    runtime: Runtime, request: NotificationRequested, keep_contact: bool = False
+) -> NotificationRequested | None:
     """Take the request's key, and remember how to reach the tenant; None when the key
     was taken already (a redelivery, or the same message asked for twice). A case once
     flagged for safeguarding stays flagged: the request comes back flagged too."""
     async with writing(runtime) as session:
-        if await contacts.remember(session, request):
+        if not keep_contact and await contacts.remember(session, request):
             request = request.model_copy(update={"safeguarding": True})
         taken = await session.scalar(
             select(deliveries.c.status).where(deliveries.c.idempotency_key == request.idempotency_key)

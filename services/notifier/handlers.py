@@ -19,7 +19,7 @@ from shared.service import Runtime
 from services.notifier import appointment_memory, contacts, delivery_log, inbound, provider_reports
 from services.notifier.adapters.jinja_templates import Templates
 from services.notifier.adapters.pacer import Pacer
-from services.notifier.domain.channels import reach_of
+from services.notifier.domain.channels import by_email_instead, reach_of
 from services.notifier.domain.delivery import DeliveryStatus
 from services.notifier.domain.quiet_hours import QuietHours
 from services.notifier.sending import (  # noqa: F401 - the senders' shapes and the retry rule, for callers
@@ -56,9 +56,10 @@ class Notifier:
             self.suppress_after,
         )
 
-    async def handle_request(self, request: NotificationRequested) -> None:
-        """Claim the request and queue it for its turn; the consumer commits once claimed."""
-        if (claimed := await self._claim(request)) is None:
+    async def handle_request(self, request: NotificationRequested, keep_contact: bool = False) -> None:
+        """Claim the request and queue it for its turn; the consumer commits once claimed.
+        `keep_contact`: the request's recipient does not replace the one kept for the case."""
+        if (claimed := await self._claim(request, keep_contact)) is None:
             log.info("duplicate request ignored", extra={"case_id": request.case_id, "idempotency_key": request.idempotency_key})
             return
         request = claimed
@@ -68,7 +69,7 @@ class Notifier:
             return
         self._dispatch(request)
 
-    async def _claim(self, request: NotificationRequested) -> NotificationRequested | None:
+    async def _claim(self, request: NotificationRequested, keep_contact: bool) -> NotificationRequested | None:
         """Take the idempotency key before sending. None when it was taken already.
 
         The one window in which a message may go twice: the provider accepted it and
@@ -76,7 +77,7 @@ class Notifier:
         row is left "sending"; after the sending lease it is sent again. Everywhere
         else the key sends once (see `delivery_log`).
         """
-        return await delivery_log.claim(self.runtime, request)
+        return await delivery_log.claim(self.runtime, request, keep_contact)
 
     async def contractor_en_route(self, event: ContractorEnRoute) -> None:
         """The "on the way" text, to the contact kept for the case, at once."""
@@ -169,6 +170,9 @@ class Notifier:
         await appointment_memory.remember(self.runtime, cancelled.appointment_id, None, cancelled=True)
 
     async def status_reported(self, provider_ref: str, status: str, error_code: str | None) -> None:
-        await provider_reports.status_reported(
+        """A text reported undelivered goes again by email, where there is one."""
+        undelivered = await provider_reports.status_reported(
             self.runtime, provider_ref, status, error_code, self.now(), self.suppress_after
         )
+        if undelivered is not None and (instead := by_email_instead(undelivered)) is not None:
+            await self.handle_request(instead, keep_contact=True)

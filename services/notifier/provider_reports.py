@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from shared.events.notifications import NotificationDelivered, NotificationFailed
+from shared.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
 from shared.service import Runtime
 from shared.topics import Topic
 from services.notifier import suppression
@@ -19,17 +19,19 @@ log = logging.getLogger(__name__)
 
 async def status_reported(  # noqa: PLR0913
     runtime: Runtime, provider_ref: str, status: str, error_code: str | None, now: datetime, suppress_after: int
-) -> None:
-    """Keep the furthest status; say delivered or failed once; count a failed mobile."""
+) -> NotificationRequested | None:
+    """Keep the furthest status; say delivered or failed once; count a failed mobile.
+    Returns the request of a text now known undelivered (once), for another channel."""
+    undelivered = None
     async with writing(runtime) as session:
         row = (
             await session.execute(select(deliveries).where(deliveries.c.provider_ref == provider_ref).with_for_update())
         ).first()
         if row is None:
             log.warning("status for an unknown message", extra={"status": status})
-            return
+            return None
         if not is_further(row.provider_status, status):
-            return
+            return None
         await session.execute(
             update(deliveries)
             .where(deliveries.c.idempotency_key == row.idempotency_key)
@@ -41,7 +43,10 @@ async def status_reported(  # noqa: PLR0913
                 await suppression.delivered(session, row.mobile)
             elif row.mobile:
                 await suppression.failed(runtime, session, row.mobile, row.case_id, now, suppress_after)
+            if outcome is Outcome.FAILED and row.request:
+                undelivered = NotificationRequested.model_validate_json(row.request)
     runtime.outbox.wake()
+    return undelivered
 
 
 def _reported(

@@ -112,12 +112,12 @@ class FailingNotifier(Notifier):
         super().__init__(runtime, Templates(), RecordingEmail(), quiet=None)
         self.failures, self.refused, self.calls = failures, refused, 0
 
-    async def _claim(self, request: NotificationRequested):  # type: ignore[no-untyped-def]
+    async def _claim(self, request: NotificationRequested, keep_contact: bool):  # type: ignore[no-untyped-def]
         self.calls += 1
         refusing = not self.refused or request.idempotency_key in self.refused
         if refusing and (self.failures is None or self.calls <= self.failures):
             raise ConnectionRefusedError(f"database refused the claim for {TENANT}")
-        return await super()._claim(request)
+        return await super()._claim(request, keep_contact)
 
 
 class RecordingEmail:

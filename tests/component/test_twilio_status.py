@@ -351,3 +351,43 @@ async def test_a_choice_written_out_after_offers_chooses_that_offer(notifier_run
 
     replies = [parse_event(r.body) for r in outcomes.of_type("reply.received")]
     assert [(r.intent, r.offer) for r in replies] == [("choose_offer", offer)]
+
+
+async def test_a_text_reported_undelivered_goes_once_by_email_and_the_mobile_is_kept(notifier_runtime: Runtime):
+    from services.notifier.contacts import contact_of
+    from tests.component.test_notifier import RecordingSender, RecordingSms
+
+    email, sms = RecordingSender(), RecordingSms()
+    notifier = Notifier(notifier_runtime, Templates(), email, sms, quiet=None)
+    app = FastAPI()
+    add_twilio_routes(app, notifier, TOKEN, CALLBACK)
+    reminder = text(Purpose.APPOINTMENT_REMINDER, "appointment_reminder", {
+        "appointment_date": "Tuesday 8 December", "appointment_time": "8am to 12pm",
+    }).model_copy(update={"recipient": Recipient(phone="07700 900123", email="tenant@example.org")})
+    await notifier.handle_request(reminder)
+    await notifier.settled()
+    assert len(sms.sent) == 1 and email.sent == []
+    async with notifier_runtime.sessions.begin() as session:
+        await session.execute(deliveries.update().values(provider_ref=SID))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for status in ("sent", "undelivered", "failed", "undelivered"):
+            assert await report(client, status, ErrorCode="30003") == 204
+    await notifier.settled()
+
+    assert email.sent == [("case-1:appointment_reminder:email", "tenant@example.org")]
+    assert len(sms.sent) == 1
+    recipient, _ = await contact_of(notifier_runtime, "case-1")
+    assert recipient.phone == "07700 900123"  # one undelivered text does not forget the mobile
+
+
+async def test_a_text_reported_undelivered_without_an_email_is_only_reported(sent_text: Runtime):
+    """The request kept with the row has no email: nothing else is sent (NoEmail would fail)."""
+    async with sent_text.sessions.begin() as session:
+        await session.execute(deliveries.update().values(request=text(
+            Purpose.APPOINTMENT_REMINDER, "appointment_reminder", {}).model_dump_json()))
+    transport = httpx.ASGITransport(app=app_for(sent_text))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert await report(client, "undelivered") == 204
+    assert await provider_status(sent_text) == "undelivered"

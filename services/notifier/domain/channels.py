@@ -9,7 +9,7 @@ tried; when none is left, staff must make contact.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.events.notifications import NotificationChannel, Purpose, Recipient
+from shared.events.notifications import NotificationChannel, NotificationRequested, Purpose, Recipient
 from services.notifier.domain.phones import InvalidPhoneNumber, normalise_mobile
 
 SMS, EMAIL = NotificationChannel.SMS, NotificationChannel.EMAIL
@@ -55,3 +55,18 @@ def plan(
     order = [SMS, EMAIL] if purpose in TEXT_FIRST else [EMAIL, SMS]
     usable = {SMS: reach.mobile is not None, EMAIL: reach.email is not None}
     return [channel for channel in order if usable[channel] and has_template(channel)]
+
+
+def by_email_instead(undelivered: NotificationRequested) -> NotificationRequested | None:
+    """The same message by email, once the provider has reported its text undelivered
+    (a failure for good, after it had taken the text); None when there is no email. It
+    has a key of its own, so however often the report comes it is sent once."""
+    email = undelivered.recipient.email
+    if not email:
+        return None
+    return undelivered.model_copy(
+        update={
+            "idempotency_key": f"{undelivered.idempotency_key[:194]}:email",
+            "recipient": Recipient(email=email),
+        }
+    )
