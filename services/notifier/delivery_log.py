@@ -10,7 +10,7 @@ set just before the provider is called, and to "sent" or "failed" in the transac
 that adds the outcome event. The one window in which a message can go twice: the
 provider took it, and the process stopped before that last commit. The row is then
 still "sending"; once its lease is over it is sent again, because sending twice is
-better than never.
+better than never. (A database away at that moment is waited for, for most of the lease.)
 """
 
 from datetime import datetime, timedelta

@@ -1,8 +1,10 @@
 """Sending one claimed request: in its turn, by the first channel that takes it, with
 the outcome recorded in the same transaction as the row's new status."""
 
+import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,6 +35,8 @@ from services.notifier.domain.pacing import priority_of
 log = logging.getLogger(__name__)
 
 MAX_TRIES = 6
+# The share of the sending lease spent trying to record a message the provider took.
+RECORD_FOR = 0.8
 # All that may go to a tenant whose case is flagged for safeguarding: no case content.
 NEUTRAL = "safeguarding_neutral"
 NO_CONTACT = "no valid mobile or email to reach the tenant by: staff to contact"
@@ -187,10 +191,27 @@ class Delivery:
                 "reference": request.personalisation.get("reference"),
                 "appointment_id": request.appointment_id,
             }
-        await delivery_log.record(
-            self.runtime, request.idempotency_key, DeliveryStatus.SENT, sent,
+        record = partial(
+            delivery_log.record, self.runtime, request.idempotency_key, DeliveryStatus.SENT, sent,
             provider_ref=provider_ref, channel=channel, **where,
         )
+        await self._until_recorded(record)
+
+    async def _until_recorded(self, record: Callable[[], Awaitable[None]]) -> None:
+        """The provider has the message: if the database is away, keep trying to say so
+        for most of the lease, rather than leave the row to be sent again."""
+        give_up_at = time.monotonic() + RECORD_FOR * self.lease.total_seconds()
+        pause = 0.5
+        while True:
+            try:
+                await record()
+                return
+            except Exception as error:
+                if time.monotonic() + pause > give_up_at:
+                    raise
+                log.warning("sent, not yet recorded; trying again", extra={"reason": type(error).__name__})
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 4.0)
 
     async def record_failure(self, request: NotificationRequested, reason: str, *also: StaffTaskRaised) -> None:
         failed = NotificationFailed(reason=reason, retryable=False, **_about(request))

@@ -4,6 +4,7 @@ import json
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 from faststream.kafka import TestKafkaBroker
 from sqlalchemy import select
 
@@ -226,6 +227,39 @@ async def test_the_provider_is_called_once_for_a_redelivered_request(notifier_ru
 
     assert sender.sent == [(wanted.idempotency_key, TENANT)]
     assert dead.records == []
+    [row] = await delivery_rows(notifier_runtime)
+    assert row["status"] == "sent"
+
+
+async def test_a_database_away_after_the_provider_took_the_message_is_waited_for(
+    notifier_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+):
+    """Not the duplicate window: the process lives, so it keeps trying to record "sent"
+    until the database answers, and nothing is sent again."""
+    from datetime import timedelta
+
+    from services.notifier import delivery_log
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.handlers import Notifier
+
+    real_record, refusals = delivery_log.record, []
+
+    async def database_away_twice(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if len(refusals) < 2:
+            refusals.append(1)
+            raise ConnectionRefusedError("the database is away")
+        await real_record(*args, **kwargs)
+
+    monkeypatch.setattr(delivery_log, "record", database_away_twice)
+    sender = RecordingSender()
+    notifier = Notifier(notifier_runtime, Templates(), sender, quiet=None, sending_lease=timedelta(seconds=10))
+    await notifier.handle_request(request())
+    await notifier.settled()
+    await notifier.recover()  # a sweep meanwhile finds nothing to send again
+    await notifier.settled()
+
+    assert len(refusals) == 2
+    assert len(sender.sent) == 1
     [row] = await delivery_rows(notifier_runtime)
     assert row["status"] == "sent"
 

@@ -77,10 +77,13 @@ def gas_offer(n: int) -> NotificationRequested:
     )
 
 
+BULK = 60  # gas-check offers queued ahead: three seconds of turns
+
+
 async def test_an_urgent_request_behind_bulk_offers_goes_at_the_next_turn(notifier_runtime: Runtime):
     sms = TimedSms()
     notifier = Notifier(notifier_runtime, Templates(), RecordingSender(), sms, quiet=None, pacer=Pacer(RATE))
-    for n in range(30):
+    for n in range(BULK):
         await notifier.handle_request(gas_offer(n))  # the consumer does not wait for them
     urgent = NotificationRequested(
         correlation_id="case-leak",
@@ -98,10 +101,11 @@ async def test_an_urgent_request_behind_bulk_offers_goes_at_the_next_turn(notifi
     await notifier.pacer.aclose()  # type: ignore[union-attr]
 
     keys = [key for _, key in sms.sent]
-    assert len(keys) == 31
+    assert len(keys) == BULK + 1
+    assert sent_before < BULK - 10  # a queue was still waiting behind it
     # Only the bulk that went while it was claimed and checked goes before it (a few
     # turns on a busy machine), never the queue behind: without priority it would be last.
-    assert keys.index("case-leak:works_order_confirmation:sms") <= min(sent_before + 5, 15)
+    assert keys.index("case-leak:works_order_confirmation:sms") <= sent_before + 5
     assert_paced([at for at, _ in sms.sent])
 
 
