@@ -53,7 +53,7 @@ class Notifier:
     def __post_init__(self) -> None:
         self.delivery = Delivery(
             self.runtime, self.templates, self.email, self.sms, self.now, self.pacer, self.sending_lease,
-            self.suppress_after,
+            self.suppress_after, self.quiet,
         )
 
     async def handle_request(self, request: NotificationRequested, keep_contact: bool = False) -> None:

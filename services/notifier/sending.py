@@ -31,6 +31,7 @@ from services.notifier.domain.channels import Reach, plan, reach_of
 from services.notifier.domain.delivery import DeliveryStatus
 from services.notifier.domain.messages import EmailMessageText
 from services.notifier.domain.pacing import priority_of
+from services.notifier.domain.quiet_hours import QuietHours
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,11 @@ class Delivery:
     pacer: Pacer | None
     lease: timedelta
     suppress_after: int
+    quiet: QuietHours | None = None  # when texts wait (None: never)
 
     def channels(self, request: NotificationRequested, reach: Reach) -> list[NotificationChannel]:
-        return plan(request.purpose, reach, partial(self._can_send, request.template))
+        texts_wait = bool(self.quiet and self.quiet.release_at(self.now(), request.purpose, request.urgent))
+        return plan(request.purpose, reach, partial(self._can_send, request.template), texts_wait)
 
     async def in_turn(self, request: NotificationRequested) -> None:
         """Wait to be let through (texts), take the row for sending, check, and send."""

@@ -18,6 +18,7 @@ from shared.events.appointments import (
     WorksInspectionRequested,
     WorksOrderRaised,
 )
+from shared.events.cases import HazardMadeSafe
 from shared.events.finance import RentCreditDue
 from shared.events.notifications import NotificationRequested, ReplyReceived
 from shared.kafka import declare_publications, subscribe
@@ -78,7 +79,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             | AppointmentCompleted
             | AppointmentNoAccess
             | ContractorMissed
-            | WorksInspectionRequested,
+            | WorksInspectionRequested
+            | HazardMadeSafe,
             Topic.NOTIFICATIONS_REQUESTED: NotificationRequested,
             Topic.FINANCE_RENT_CREDITS: RentCreditDue,
         },

@@ -278,6 +278,7 @@ async def _book(
             ends_at=booked.ends_at,
             booked_at=now,
             contractor_id=who.id,
+            priority=booking.priority,
         ),
     )
     recipient = await store.recipient_for(session, booking)
@@ -468,5 +469,6 @@ async def _confirm(
             who.name,
             calendar,
             bool(booking.safeguarding),
+            urgent=booking.priority == Priority.EMERGENCY,
         ),
     )

@@ -50,6 +50,12 @@ async def case_opened(runtime: Runtime, case: CaseOpened) -> None:
 
 
 async def _record(session: AsyncSession, case: CaseOpened, job: Job) -> None:
+    contact_email = case.contact.email if case.contact else None
+    contact_phone = case.contact.phone if case.contact else None
+    property_id, tenancy_id = case.property_id, case.tenancy_id
+    if tenancy_id is None and (linked := await store.tenancy_of_contact(session, contact_email, contact_phone)):
+        property_id, tenancy_id = property_id or linked.property_id, linked.id
+        log.info("tenancy found from the sender", extra={"case_id": case.case_id})
     await session.execute(
         bookings_to_make.insert().values(
             case_id=case.case_id,
@@ -60,10 +66,10 @@ async def _record(session: AsyncSession, case: CaseOpened, job: Job) -> None:
             kind=job.kind,
             channel=case.channel,
             trade=job.trade,
-            property_id=case.property_id,
-            tenancy_id=case.tenancy_id,
-            contact_email=case.contact.email if case.contact else None,
-            contact_phone=case.contact.phone if case.contact else None,
+            property_id=property_id,
+            tenancy_id=tenancy_id,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
             description=case.description,
             safeguarding=job.safeguarding,
             book_by=due_by(job.clock_id, case.received_at),

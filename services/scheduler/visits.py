@@ -23,6 +23,7 @@ from shared.events.appointments import (
     ContractorMissed,
     WorksInspectionRequested,
 )
+from shared.events.cases import HazardMadeSafe, Priority
 from shared.events.finance import MISSED_APPOINTMENT_CREDIT_PENCE, CreditReason, RentCreditDue
 from shared.events.notifications import NotificationRequested, Recipient
 from shared.service import Runtime
@@ -133,6 +134,7 @@ async def completed(
                 high_value_or_complex=high_value_or_complex,
             ),
         )
+        await _made_safe_if_emergency(session, runtime, current, now)
         if current.kind is AppointmentKind.INSPECTION:
             await booking.book_next_visit(session, runtime, current.case_id, now, after_inspection=True)
         elif not fixed_first_time:
@@ -141,6 +143,29 @@ async def completed(
             await _finished(session, runtime, current, high_value_or_complex, now)
 
     return await _step(runtime, appointment_id, AppointmentStatus.COMPLETED, step)
+
+
+async def _made_safe_if_emergency(
+    session: AsyncSession, runtime: Runtime, current: Appointment, now: datetime
+) -> None:
+    """An emergency repair visit is over: the emergency is made safe (Awaab's Law's 24
+    hours for an emergency hazard), whether or not a follow-on visit is still needed."""
+    if current.kind is not AppointmentKind.REPAIR:
+        return
+    needed = await store.booking(session, current.case_id)
+    if needed is None or needed.priority != Priority.EMERGENCY:
+        return
+    await runtime.outbox.add(
+        session,
+        Topic.APPOINTMENTS,
+        HazardMadeSafe(
+            event_id=stable_event_id("made_safe", current.id),
+            correlation_id=current.case_id,
+            case_id=current.case_id,
+            reference=current.reference,
+            made_safe_at=now,
+        ),
+    )
 
 
 async def _finished(

@@ -3,6 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
+from shared.events.cases import Priority
 from shared.events.envelope import AwareDatetime, Event, Id, Reference
 
 
@@ -23,6 +24,8 @@ class AppointmentBooked(Event):
     ends_at: AwareDatetime
     booked_at: AwareDatetime
     contractor_id: str | None = None
+    # The case's priority: an emergency is attended within hours, with no reminder due.
+    priority: Priority | None = None
 
 
 class AppointmentCancelled(Event):

@@ -312,3 +312,32 @@ async def test_a_job_the_contractor_arrived_at_cannot_be_reported_missed(
     )
     assert response.status_code == 409
     assert not await emitted(runtime, "rent_credit.due", case_id)
+
+
+# -- an emergency made safe ----------------------------------------------------------------
+
+
+async def test_an_emergency_visit_completed_makes_the_hazard_safe_once(
+    api: httpx.AsyncClient, runtime: Runtime, job: tuple[str, str]
+):
+    case_id, appointment_id = job
+    for _ in range(2):  # pressed twice
+        done = await api.post(
+            f"/contractor/jobs/{appointment_id}/completed", headers=ROTA, json={"fixed_first_time": True}
+        )
+        assert done.status_code == 200
+    [completed] = await emitted(runtime, "appointment.completed", case_id)
+    [made_safe] = await emitted(runtime, "hazard.made_safe", case_id)
+    assert made_safe.made_safe_at == completed.completed_at
+    assert made_safe.reference == completed.reference
+    assert await topics_of(runtime, "hazard.made_safe") == {Topic.APPOINTMENTS}
+
+
+async def test_a_routine_repair_completed_says_nothing_of_a_hazard(api: httpx.AsyncClient, runtime: Runtime):
+    case = opened(priority=Priority.ROUTINE)
+    await handlers.case_opened(runtime, case)
+    await visits_accept_first(runtime, case.case_id)
+    [booked] = await emitted(runtime, "appointment.booked", case.case_id)
+    await visits.completed(runtime, booked.appointment_id, fixed_first_time=True, high_value_or_complex=False)
+    assert await emitted(runtime, "appointment.completed", case.case_id)
+    assert not await emitted(runtime, "hazard.made_safe", case.case_id)

@@ -409,6 +409,43 @@ async def test_an_email_is_not_held_at_night(notifier_runtime: Runtime):
     assert len(email.sent) == 1
 
 
+async def test_a_survey_in_quiet_hours_goes_by_email_at_once_and_by_text_in_the_day(notifier_runtime: Runtime):
+    """Promised within 24 hours: after a repair finished on a Sunday night the text would
+    wait until Monday 08:00, so the email goes now; in the day it is texted as usual."""
+    from datetime import UTC, datetime
+
+    from services.notifier.adapters.jinja_templates import Templates
+    from services.notifier.domain.quiet_hours import QuietHours
+    from services.notifier.handlers import Notifier
+
+    clock = {"now": datetime(2026, 12, 6, 3, 0, tzinfo=UTC)}  # a Sunday, 03:00
+    email, sms = RecordingSender(), RecordingSms()
+    notifier = Notifier(notifier_runtime, Templates(), email, sms, quiet=QuietHours(), now=lambda: clock["now"])
+    both = Recipient(email=TENANT, phone="07700 900123")
+    survey = request(
+        purpose=Purpose.SATISFACTION_SURVEY, template="satisfaction_survey", recipient=both,
+        idempotency_key="satisfaction_survey:appt-1", personalisation={"reference": "HX-ABCD2345"},
+    )
+
+    await notifier.handle_request(survey)
+    await notifier.settled()
+    assert [key for key, _ in email.sent] == [survey.idempotency_key]
+    assert sms.sent == []
+    assert (await delivery_rows(notifier_runtime))[0]["status"] == "sent"
+
+    # A reminder at the same hour still waits for the morning: it is not promised by the hour.
+    reminder = request(purpose=Purpose.APPOINTMENT_REMINDER, recipient=both, idempotency_key="reminder:appt-1")
+    await notifier.handle_request(reminder)
+    await notifier.settled()
+    assert len(email.sent) == 1 and sms.sent == []
+
+    clock["now"] = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # Monday morning
+    in_the_day = survey.model_copy(update={"idempotency_key": "satisfaction_survey:appt-2"})
+    await notifier.handle_request(in_the_day)
+    await notifier.settled()
+    assert sms.sent == [(f"{in_the_day.idempotency_key}:sms", "+447700900123")]
+
+
 async def test_a_safeguarding_case_gets_only_the_neutral_message(notifier_runtime: Runtime, outbox_dir: Path):
     notifier = create_app(notifier_runtime).state.notifier
     flagged = request(safeguarding=True, personalisation={"reference": "HX-ABCD2345", "promise": "about your visit"})

@@ -266,6 +266,20 @@ def test_an_appointment_reminder_is_due_by_17_00_on_the_previous_working_day(boo
     assert clock.started_at == utc(2026, 3, 9, 10, 0)  # the booking, not the appointment
 
 
+def test_an_emergency_visit_is_promised_no_reminder_from_december_2026(book: StandardsBook):
+    # Sunday 02:00, booked for the next two hours: its previous working day was Friday.
+    sunday_night = utc(2027, 1, 10, 2, 0)
+    emergency = booked("appt-E", sunday_night, sunday_night).model_copy(update={"priority": Priority.EMERGENCY})
+    assert "appointment_reminder" not in by_definition(clocks_for(book, emergency))
+    routine = booked("appt-R", utc(2027, 1, 14, 8, 0), sunday_night).model_copy(update={"priority": Priority.ROUTINE})
+    assert by_definition(clocks_for(book, routine))["appointment_reminder"].deadline == utc(2027, 1, 13, 17, 0)
+    # A case opened under the earlier version keeps its promise as it was.
+    before = booked("appt-O", utc(2026, 3, 16, 10, 0), utc(2026, 3, 16, 9, 0)).model_copy(
+        update={"priority": Priority.EMERGENCY}
+    )
+    assert "appointment_reminder" in by_definition(clocks_for(book, before))
+
+
 # -- stopping ----------------------------------------------------------------------------------
 
 

@@ -37,3 +37,15 @@ def test_on_the_way_and_urgent_messages_never_wait():
 def test_sundays_can_be_allowed():
     sunday_afternoon = utc(2026, 12, 6, 14, 0)
     assert QuietHours(sundays=False).release_at(sunday_afternoon, Purpose.GAS_CHECK_OFFER, urgent=False) is None
+
+
+def test_a_survey_goes_by_email_while_texts_wait_and_other_texts_keep_their_order():
+    from services.notifier.domain.channels import EMAIL, SMS, Reach, plan
+
+    both = Reach(mobile="+447700900123", email="jo.tenant@example.org")
+    every_template = lambda channel: True  # noqa: E731
+    assert plan(Purpose.SATISFACTION_SURVEY, both, every_template) == [SMS, EMAIL]
+    assert plan(Purpose.SATISFACTION_SURVEY, both, every_template, texts_wait=True) == [EMAIL, SMS]
+    assert plan(Purpose.APPOINTMENT_REMINDER, both, every_template, texts_wait=True) == [SMS, EMAIL]
+    only_mobile = Reach(mobile="+447700900123", email=None)
+    assert plan(Purpose.SATISFACTION_SURVEY, only_mobile, every_template, texts_wait=True) == [SMS]

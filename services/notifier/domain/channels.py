@@ -31,6 +31,10 @@ TEXT_FIRST = frozenset(
     }
 )
 
+# Promised within hours, and as good by email: when quiet hours would hold the text (a
+# repair finished in the night before a Sunday), the email goes now instead.
+EMAIL_RATHER_THAN_WAIT = frozenset({Purpose.SATISFACTION_SURVEY})
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -50,9 +54,14 @@ def reach_of(recipient: Recipient) -> Reach:
 
 
 def plan(
-    purpose: Purpose, reach: Reach, has_template: Callable[[NotificationChannel], bool]
+    purpose: Purpose,
+    reach: Reach,
+    has_template: Callable[[NotificationChannel], bool],
+    texts_wait: bool = False,
 ) -> list[NotificationChannel]:
-    order = [SMS, EMAIL] if purpose in TEXT_FIRST else [EMAIL, SMS]
+    """`texts_wait`: quiet hours would hold a text of this purpose now."""
+    text_first = purpose in TEXT_FIRST and not (texts_wait and purpose in EMAIL_RATHER_THAN_WAIT)
+    order = [SMS, EMAIL] if text_first else [EMAIL, SMS]
     usable = {SMS: reach.mobile is not None, EMAIL: reach.email is not None}
     return [channel for channel in order if usable[channel] and has_template(channel)]
 

@@ -5,7 +5,7 @@ import weakref
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events.appointments import AppointmentKind
@@ -22,6 +22,7 @@ from services.scheduler.adapters.tables import (
 from services.scheduler.domain.appointments import Appointment, AppointmentStatus
 from services.scheduler.domain.contractors import Contractor
 from services.scheduler.domain.offers import Offer, Taken
+from services.scheduler.domain.tenants import normal_email, normal_mobile, recipient_of, the_one_tenancy
 
 
 class SlotTaken(Exception):
@@ -113,26 +114,29 @@ async def free_place(session: AsyncSession, booked_by: Contractor, starts_at: da
 # -- homes and tenants -----------------------------------------------------------------
 
 
-def recipient_of(contact_email: str | None, contact_phone: str | None, tenancy: Row | None) -> Recipient | None:
-    """How to reach the tenant: what the case said (a safe number, an advocate), else the
-    tenancy's own record (`tenancy` has its mobile, email and preferred_channel)."""
-    if contact_email or contact_phone:
-        return Recipient(email=contact_email, phone=contact_phone)
-    if tenancy is None or not (tenancy.mobile or tenancy.email):
-        return None
-    if tenancy.preferred_channel == "email":
-        return Recipient(email=tenancy.email, phone=None if tenancy.email else tenancy.mobile)
-    return Recipient(email=tenancy.email, phone=tenancy.mobile)
-
-
 async def recipient_for(session: AsyncSession, booking: Row) -> Recipient | None:
-    """How to reach the tenant: what the case said, else the tenancy's own record."""
-    if booking.contact_email or booking.contact_phone:
-        return recipient_of(booking.contact_email, booking.contact_phone, None)
-    if booking.tenancy_id is None:
+    """How to reach the tenant: what the case said, else (or, for what it lacks, when it
+    is the tenant's own) the tenancy's record."""
+    tenancy = None
+    if booking.tenancy_id is not None:
+        tenancy = (await session.execute(select(tenancies).where(tenancies.c.id == booking.tenancy_id))).first()
+    return recipient_of(booking.contact_email, booking.contact_phone, tenancy)
+
+
+async def tenancy_of_contact(session: AsyncSession, email: str | None, phone: str | None) -> Row | None:
+    """The one active tenancy whose email or mobile is exactly the case's; None when none
+    is, or more than one."""
+    email, mobile = normal_email(email), normal_mobile(phone)
+    if not (email or mobile):
         return None
-    tenancy = (await session.execute(select(tenancies).where(tenancies.c.id == booking.tenancy_id))).first()
-    return recipient_of(None, None, tenancy)
+    t = tenancies.c
+    matches = []
+    if email:
+        matches.append(func.lower(t.email) == email)
+    if mobile:
+        matches.append(t.mobile == mobile)
+    rows = await session.execute(select(tenancies).where(t.active.is_(True), or_(*matches)).limit(3))
+    return the_one_tenancy(email, mobile, list(rows))
 
 
 # -- bookings, offers, appointments ----------------------------------------------------

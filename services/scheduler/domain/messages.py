@@ -66,9 +66,11 @@ def confirmation_request(
     contractor_name: str,
     calendar: WorkingCalendar,
     safeguarding: bool,
+    urgent: bool = False,
 ) -> NotificationRequested:
     """Sent on booking and on every move; the notifier remembers the recipient for the
-    appointment's later texts (the reminder, "on the way")."""
+    appointment's later texts (the reminder, "on the way"). `urgent` for an emergency,
+    attended within hours: it must not wait out the night."""
     return request(
         Purpose.APPOINTMENT_CONFIRMATION,
         f"{appointment.id}:{appointment.starts_at.isoformat()}",
@@ -77,6 +79,7 @@ def confirmation_request(
         {**_when(appointment, calendar), "contractor_name": contractor_name},
         appointment=appointment,
         safeguarding=safeguarding,
+        urgent=urgent,
     )
 
 

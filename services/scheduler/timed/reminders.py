@@ -14,9 +14,9 @@ from shared.events import stable_event_id, utcnow
 from shared.events.notifications import NotificationRequested, Purpose, Recipient
 from shared.service import Runtime
 from shared.topics import Topic
-from services.scheduler.adapters.store import recipient_of
 from services.scheduler.adapters.tables import appointments, bookings_to_make, contractors, tenancies
 from services.scheduler.domain.appointments import AppointmentStatus
+from services.scheduler.domain.tenants import recipient_of
 from services.scheduler.domain.wording import spoken_date, spoken_window
 
 BOOKED = str(AppointmentStatus.BOOKED)
