@@ -37,6 +37,7 @@ from services.scheduler.domain.policy import (
     works_order_number,
 )
 from services.scheduler.domain.reminders import remind_at
+from services.scheduler.domain.slots import EMERGENCY_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,11 @@ async def search(
     if not able:
         return []
     until = min(need.latest, need.earliest + FIRST_LOOK)
+    # An emergency may be offered the two-hour window already under way, which began
+    # before `earliest`: its places taken must be counted too.
+    since = need.earliest - EMERGENCY_WINDOW if need.emergency else need.earliest
     while True:
-        taken = await store.taken_places(session, need.earliest, until, [c.id for c in able])
+        taken = await store.taken_places(session, since, until, [c.id for c in able])
         made = find_offers(replace(need, latest=until), able, taken, calendar, avoid=avoid)
         if len(made) == MAX_OFFERS or until >= need.latest:
             return made
