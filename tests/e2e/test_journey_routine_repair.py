@@ -6,7 +6,7 @@ each later moment of the journey, on the same folder, instead of waiting for it.
 
 Friday 14:00  the form; offers texted: Saturday morning first, nothing on the Sunday or
               the bank holiday Monday, all within 28 days; the tenant texts 1: booked
-Friday 18:02  the reminder, on the previous working day, once
+Friday 16:02  the reminder, on the previous working day, once, in time
 Saturday 12:40  the slot ended at 12:00 with nobody there: one £10 credit, an apology,
               appointment.contractor_missed, and fresh offers; the tenant texts 1 again
 Tuesday 09:05  the contractor arrives and fixes it first time: the 28-day repair clock
@@ -33,7 +33,7 @@ FRIDAY = datetime(YEAR, 4, 30, 14, 0, tzinfo=LONDON)
 BANK_HOLIDAY = date(YEAR, 5, 3)  # the early May bank holiday
 SATURDAY = date(YEAR, 5, 1)
 TUESDAY = date(YEAR, 5, 4)
-REMINDER_TIME = time(18, 0)  # the scheduler's default
+REMINDER_TIME = time(16, 0)  # the scheduler's default
 MOBILE = "+447700900461"  # Ofcom's drama range: never a real phone
 CONTRACTORS = (
     "id,name,phone,trades,areas,working_days,capacity_per_slot,emergency_rota,token_sha256\n"
@@ -133,6 +133,9 @@ async def test_a_routine_repair_reported_before_a_bank_holiday_is_missed_once_re
             await mobile.wait_for(lambda body: body.startswith("Hexagon Housing reminder") and "Saturday 1 May 2027" in body)
             await journey.event(Topic.NOTIFICATIONS_OUTCOMES, "notification.sent", case_id=case_id,
                                 purpose="appointment_reminder")
+            reminded = await journey.event(Topic.SLA_OUTCOMES, "sla.met", subject_id=case_id,
+                                           clock="appointment_reminder")
+            assert reminded["clock_id"].endswith(booked["appointment_id"]) and reminded["late_by"] is None
 
         # Saturday lunchtime: the slot ended at 12:00 and nobody came.
         with journey.at(london(SATURDAY, 12, 40)):
