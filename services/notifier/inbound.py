@@ -32,7 +32,12 @@ from services.notifier.domain.replies import HELP_TEXT, Reply, chosen_offer, rep
 log = logging.getLogger(__name__)
 
 ABOUT_AN_APPOINTMENT = frozenset(
-    {Purpose.APPOINTMENT_REMINDER, Purpose.APPOINTMENT_CONFIRMATION, Purpose.GAS_CHECK_OFFER}
+    {
+        Purpose.APPOINTMENT_REMINDER,
+        Purpose.APPOINTMENT_CONFIRMATION,
+        Purpose.GAS_CHECK_OFFER,
+        Purpose.GAS_CHECK_CHASER,  # it proposes a morning too: CONFIRM books it
+    }
 )
 
 

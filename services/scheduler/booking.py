@@ -37,6 +37,7 @@ from services.scheduler.domain.policy import (
     works_order_number,
 )
 from services.scheduler.domain.reminders import remind_at
+from services.scheduler.domain.slots import EMERGENCY_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,11 @@ async def search(
     if not able:
         return []
     until = min(need.latest, need.earliest + FIRST_LOOK)
+    # An emergency may be offered the two-hour window already under way, which began
+    # before `earliest`: its places taken must be counted too.
+    since = need.earliest - EMERGENCY_WINDOW if need.emergency else need.earliest
     while True:
-        taken = await store.taken_places(session, need.earliest, until, [c.id for c in able])
+        taken = await store.taken_places(session, since, until, [c.id for c in able])
         made = find_offers(replace(need, latest=until), able, taken, calendar, avoid=avoid)
         if len(made) == MAX_OFFERS or until >= need.latest:
             return made
@@ -160,6 +164,31 @@ async def book_next_visit(
     await store.set_booking_status(session, case_id, "to_book")
     if booking.channel and offers_by_message(Channel(booking.channel)):
         await send_offers(session, runtime, case_id, now)
+
+
+async def book_first_free(session: AsyncSession, runtime: Runtime, case_id: str, now: datetime) -> bool:
+    """An emergency: booked at once in the first free slot (no offers to wait on). False,
+    and the booking left `unbooked` for staff, when nobody is free."""
+    first = (await make_offers(session, case_id, now))[:1]
+    if not first:
+        await store.set_booking_status(session, case_id, "unbooked")
+        return False
+    await book_or_move(session, runtime, case_id, first[0], now)
+    return True
+
+
+async def rebook_after_missed(session: AsyncSession, runtime: Runtime, case_id: str, now: datetime) -> None:
+    """The contractor did not come: the visit is arranged again straight away, as it was
+    at first. An emergency is booked in the first free slot; a tenant who wrote or
+    reported online is sent fresh offers; one who phoned is left for staff to book."""
+    booking = await store.booking(session, case_id)
+    if booking is None:
+        return
+    if booking.priority == Priority.EMERGENCY and booking.kind == AppointmentKind.REPAIR:
+        if not await book_first_free(session, runtime, case_id, now):
+            log.error("no emergency contractor free to rebook: staff to arrange", extra={"case_id": case_id})
+        return
+    await book_next_visit(session, runtime, case_id, now, after_inspection=False)
 
 
 async def inspect_first(session: AsyncSession, runtime: Runtime, case_id: str, flagged_at: datetime) -> bool:

@@ -78,12 +78,8 @@ async def _record(session: AsyncSession, case: CaseOpened, job: Job) -> None:
 
 
 async def _book_emergency(session: AsyncSession, runtime: Runtime, case_id: str, now: datetime) -> None:
-    first = (await booking.make_offers(session, case_id, now))[:1]
-    if not first:
+    if not await booking.book_first_free(session, runtime, case_id, now):
         log.error("no emergency contractor free: staff to arrange", extra={"case_id": case_id})
-        await store.set_booking_status(session, case_id, "unbooked")
-        return
-    await booking.book_or_move(session, runtime, case_id, first[0], now)
 
 
 async def case_flagged(runtime: Runtime, flagged: CaseFlagged) -> None:

@@ -13,8 +13,9 @@ class SchedulerSettings(ServiceSettings):
     http_port: int = 8082
     # Bearer tokens for the staff booking API, comma-separated. Empty: the staff API refuses all.
     staff_tokens: SecretStr = SecretStr("")
-    # The London wall-clock time on the previous working day when reminders are due.
-    reminder_time: time = time(18, 0)
+    # The London wall-clock time on the previous working day when reminders are due. The
+    # standard is kept by the end of that working day (17:00): a later time is always late.
+    reminder_time: time = time(16, 0)
     # The share of completed jobs sampled for post-inspection (002: at least 5%).
     inspection_share: float = Field(default=0.05, ge=0.05, le=1.0)
 

@@ -220,7 +220,8 @@ async def no_access(runtime: Runtime, appointment_id: str) -> Appointment:
 
 async def contractor_missed(runtime: Runtime, appointment_id: str, reported_by: str) -> None:
     """The contractor did not attend (the slot ended with no arrival, or staff said so):
-    exactly one £10 rent credit per appointment, an apology, `appointment.contractor_missed`.
+    exactly one £10 rent credit per appointment, an apology, `appointment.contractor_missed`,
+    and the visit arranged again (`booking.rebook_after_missed`).
 
     Safe to call again for the same appointment: the credit's primary key is the
     appointment id, so a second call finds it and does nothing.
@@ -248,8 +249,8 @@ async def contractor_missed(runtime: Runtime, appointment_id: str, reported_by: 
         await store.update_appointment(
             session, current.id, status=AppointmentStatus.MISSED, missed_at=now, remind_at=None
         )
-        await store.set_booking_status(session, current.case_id, "to_book")
         await _announce_missed(session, runtime, current, now)
+        await booking.rebook_after_missed(session, runtime, current.case_id, now)
         log.info(
             "contractor missed appointment", extra={"case_id": current.case_id, "appointment_id": current.id}
         )

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from shared.calendar import default_calendar as calendar
 from shared.events import utcnow
-from shared.events.cases import Flag, Priority
+from shared.events.cases import Channel, Flag, Priority
 from shared.events.notifications import Intent, ReplyReceived
 from shared.events.finance import CreditReason
 from shared.events.notifications import Purpose
 from shared.service import Runtime
 from shared.topics import Topic
-from services.scheduler import handlers, visits
+from services.scheduler import booking, handlers, visits
 from services.scheduler.adapters.standards import due_by
 from services.scheduler.adapters.tables import appointments, bookings_to_make, rent_credits
 from services.scheduler.app import create_app
@@ -284,6 +284,49 @@ async def test_a_missed_appointment_gives_exactly_one_10_pound_credit_and_one_ap
     async with runtime.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(rent_credits)) == 1
     assert await status_of(runtime, appointment_id) == AppointmentStatus.MISSED
+
+
+async def test_after_a_missed_appointment_a_tenant_who_reported_online_is_sent_fresh_offers(runtime: Runtime):
+    case = opened()  # routine, from the web
+    await handlers.case_opened(runtime, case)
+    await visits_accept_first(runtime, case.case_id)
+    [first] = await emitted(runtime, "appointment.booked", case.case_id)
+
+    await handlers.contractor_missed(runtime, first.appointment_id, "slot_ended")
+    await handlers.contractor_missed(runtime, first.appointment_id, "slot_ended")
+
+    offered = [r for r in await emitted(runtime, "notification.requested", case.case_id)
+               if r.purpose is Purpose.APPOINTMENT_OFFERS]
+    assert len(offered) == 2  # the first offers, then one set after the missed visit
+    [waiting] = await rows(runtime, bookings_to_make, case_id=case.case_id)
+    assert waiting.status == "offered"
+    await visits_accept_first(runtime, case.case_id)
+    booked = await emitted(runtime, "appointment.booked", case.case_id)
+    assert len(booked) == 2 and booked[1].appointment_id != first.appointment_id
+    assert await status_of(runtime, booked[1].appointment_id) == AppointmentStatus.BOOKED
+    assert len(await emitted(runtime, "rent_credit.due", case.case_id)) == 1
+    assert len(await emitted(runtime, "works_order.raised", case.case_id)) == 1  # the same order
+
+
+async def test_a_missed_emergency_is_booked_again_at_once(runtime: Runtime, job: tuple[str, str]):
+    case_id, appointment_id = job
+    await handlers.contractor_missed(runtime, appointment_id, "slot_ended")
+    booked = await emitted(runtime, "appointment.booked", case_id)
+    assert [b.appointment_id for b in booked][0] == appointment_id and len(booked) == 2
+    assert await status_of(runtime, booked[1].appointment_id) == AppointmentStatus.BOOKED
+    assert Purpose.APPOINTMENT_OFFERS not in await purposes(runtime, case_id)
+
+
+async def test_after_a_missed_appointment_a_tenant_who_phoned_is_left_for_staff_to_book(runtime: Runtime):
+    case = opened(channel=Channel.PHONE)
+    await handlers.case_opened(runtime, case)
+    offers = await booking.offers_now(runtime, case.case_id)  # staff, during the call
+    await booking.accept_offer(runtime, case.case_id, offers[0].number)
+    [first] = await emitted(runtime, "appointment.booked", case.case_id)
+    await handlers.contractor_missed(runtime, first.appointment_id, "slot_ended")
+    [waiting] = await rows(runtime, bookings_to_make, case_id=case.case_id)
+    assert waiting.status == "to_book"
+    assert Purpose.APPOINTMENT_OFFERS not in await purposes(runtime, case.case_id)
 
 
 async def test_staff_report_a_missed_appointment_through_the_api(

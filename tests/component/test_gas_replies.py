@@ -1,5 +1,5 @@
-"""CONFIRM to a gas check offer books the check on the morning proposed, once, through
-booking's offers; fresh offers when that morning has filled; on the in-memory broker as
+"""CONFIRM to a gas check offer (or to a chaser) books the check on the morning that text
+proposed, once, through booking's offers; fresh offers when that morning has filled; on the in-memory broker as
 on direct call."""
 
 from datetime import date, timedelta
@@ -9,6 +9,7 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 from sqlalchemy import Row, insert, select, update
 
+from shared.calendar import default_calendar as calendar
 from shared.events import serialize, utcnow
 from shared.events.compliance import CertificateKind
 from shared.events.notifications import Intent, Purpose, ReplyReceived
@@ -16,6 +17,8 @@ from shared.service import Runtime
 from shared.topics import Topic
 from services.scheduler.adapters.tables import appointments, contractors
 from services.scheduler.app import create_app
+from services.scheduler.domain.wording import spoken_date
+from services.scheduler.visits import no_access
 from services.scheduler.compliance.gas_replies import gas_check_confirmed
 from services.scheduler.compliance.gas_sweep import GasRules, sweep_gas
 from services.scheduler.compliance.programme import check_case_id, proposed_visit
@@ -118,3 +121,19 @@ async def test_the_reply_arrives_through_the_service_subscriber(runtime: Runtime
     async with TestKafkaBroker(runtime.broker) as broker:
         await broker.publish(serialize(confirm), str(Topic.NOTIFICATIONS_OUTCOMES), key=confirm.key())
     assert len(await visits(runtime, case_id)) == 1
+
+
+async def test_confirm_to_a_chaser_books_the_morning_the_chaser_proposed(runtime: Runtime):
+    case_id = await offered(runtime)
+    await gas_check_confirmed(runtime, reply(case_id), LEAD)
+    [first] = await visits(runtime, case_id)
+    await no_access(runtime, first.id)
+    chased_on = date.today() + timedelta(days=1)
+    await sweep_gas(runtime, RULES, chased_on)
+    [chaser] = await requested(runtime, Purpose.GAS_CHECK_CHASER, case_id)
+    proposal = proposed_visit(chased_on, LEAD)
+    assert chaser.personalisation["appointment_date"] == spoken_date(proposal[0], calendar)
+
+    await gas_check_confirmed(runtime, reply(case_id), LEAD)
+    second = [v for v in await visits(runtime, case_id) if v.id != first.id]
+    assert [(v.status, v.starts_at) for v in second] == [("booked", proposal[0])]

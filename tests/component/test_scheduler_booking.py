@@ -102,6 +102,27 @@ async def test_an_emergency_with_nobody_on_the_rota_is_left_for_staff(runtime: R
     assert booking.status == "unbooked"
 
 
+async def test_an_emergency_is_not_offered_a_window_under_way_that_is_already_full(runtime: Runtime):
+    from datetime import UTC
+
+    from services.scheduler.adapters import store
+    from services.scheduler.domain.offers import Need
+    from services.scheduler.domain.slots import Pattern
+
+    now = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)  # half an hour into the 12:00-14:00 window
+    window = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    async with runtime.sessions.begin() as session:
+        await session.execute(appointments.insert().values(
+            id="earlier-emergency", case_id="case-earlier", reference="HX-EARLIER1", kind="repair",
+            status="booked", starts_at=window, ends_at=window + timedelta(hours=2), contractor_id="c-rota",
+            place=1, booked_at=now - timedelta(minutes=20),
+        ))
+    async with runtime.sessions() as session:
+        need = Need("plumbing", "SE15", Pattern.EMERGENCY, now, now + timedelta(hours=24))
+        made = await booking.search(session, need, await store.contractors_for_offers(session))
+    assert made and (made[0].contractor_id, made[0].starts_at) != ("c-rota", window)
+
+
 # -- written and online reports get offers ---------------------------------------------
 
 

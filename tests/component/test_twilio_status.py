@@ -391,3 +391,27 @@ async def test_a_text_reported_undelivered_without_an_email_is_only_reported(sen
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert await report(client, "undelivered") == 204
     assert await provider_status(sent_text) == "undelivered"
+
+
+async def test_confirm_after_a_gas_check_chaser_confirms_the_morning_it_proposed(notifier_runtime: Runtime):
+    from tests.component.test_notifier import RecordingSms
+
+    sms = RecordingSms()
+    app = inbound_app(notifier_runtime, sms)
+    notifier = Notifier(notifier_runtime, Templates(), NoEmail(), sms, quiet=None)
+    outcomes = record(notifier_runtime.broker, Topic.NOTIFICATIONS_OUTCOMES)
+
+    transport = httpx.ASGITransport(app=app)
+    async with TestKafkaBroker(notifier_runtime.broker), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await notifier.handle_request(
+            text(Purpose.GAS_CHECK_CHASER, "gas_check_chaser",
+                 {"certificate_expires": "Friday 30 April 2027", "appointment_date": "Wednesday 31 March 2027",
+                  "appointment_time": "8am to 12pm"})
+        )
+        await notifier.settled()
+        assert len(sms.sent) == 1
+        assert (await text_in(client, "confirm")).status_code == 200
+        await notifier_runtime.outbox.relay_pending()
+
+    replies = [parse_event(r.body) for r in outcomes.records if r.headers.get("event_type") == "reply.received"]
+    assert [(r.intent, r.case_id) for r in replies] == [("confirm", "case-1")]

@@ -60,3 +60,14 @@ def test_an_early_morning_appointment_counts_by_its_london_date():
 def test_no_reminder_is_planned_when_its_time_has_passed_at_booking():
     starts = utc(2026, 3, 4, 9)
     assert remind_at(starts, utc(2026, 3, 3, 12), default_calendar, TEN) is None
+
+
+def test_the_default_reminder_time_keeps_the_standard_by_the_end_of_the_previous_working_day():
+    from services.scheduler.settings import SchedulerSettings
+    from shared.standards.loader import load_all
+
+    tuesday = utc(2027, 5, 4, 7)  # after the early May bank holiday
+    reminded = due(tuesday, SchedulerSettings().reminder_time)
+    standard = load_all().pack("hexagon").standard_on(tuesday.date())
+    deadline = standard.clock("appointment_reminder").target.due(tuesday)
+    assert reminded is not None and reminded.date() == deadline.date() and reminded < deadline

@@ -275,15 +275,15 @@ def test_a_works_order_number_is_the_same_for_the_same_case():
 # -- reminders -----------------------------------------------------------------------
 
 
-def test_mondays_appointment_is_reminded_on_friday_evening():
+def test_mondays_appointment_is_reminded_on_friday_afternoon():
     due = remind_at(at(date(2026, 12, 7), 8), at(MONDAY, 9), calendar)
-    assert due == at(date(2026, 12, 4), 18)
+    assert due == at(date(2026, 12, 4), 16)  # the default hour, before the working day ends
 
 
 def test_the_day_after_a_bank_holiday_is_reminded_on_the_working_day_before_it():
     # Tuesday 29 December 2026 follows Christmas (Fri) and the Boxing Day substitute (Mon 28).
     due = remind_at(at(date(2026, 12, 29), 8), at(MONDAY, 9), calendar)
-    assert due == at(date(2026, 12, 24), 18)
+    assert due == at(date(2026, 12, 24), 16)
 
 
 def test_the_reminder_hour_is_london_time_and_configurable():

@@ -290,14 +290,23 @@ _SPECS = (
     _spec(
         "gas_check_chaser",
         {"reference", "certificate_expires"},
-        {"reference": _REFERENCE, "certificate_expires": "Friday 28 August 2026", "name": _NAME},
         {
             "reference": _REFERENCE,
+            "appointment_date": _DATE,
+            "appointment_time": _TIME,
+            "certificate_expires": "Friday 28 August 2026",
+            "name": _NAME,
+        },
+        {
+            "reference": _REFERENCE,
+            "appointment_date": _LONG_DATE,
+            "appointment_time": _LONG_TIME,
             "certificate_expires": "Wednesday 28 October 2026",
             "link": _LONG_LINK,
             "name": _LONG_NAME,
         },
-        optional={"link", "name"},
+        # The morning proposed; a chaser requested before chasers proposed one has none.
+        optional={"appointment_date", "appointment_time", "link", "name"},
         sms_segments=2,
     ),
     _spec(

@@ -54,9 +54,8 @@ def offer_notification(
         "reference": check_reference(GAS, row.subject_id, row.due_on),
         "certificate_expires": _day(row.due_on),
         "link": f"{booking_link}/{case_id}",
+        **when,  # the morning proposed, by the first offer and by each chaser
     }
-    if first:
-        personalisation |= when
     return NotificationRequested(
         event_id=stable_event_id("gas_check_notification", case_id, str(attempt)),
         correlation_id=case_id,

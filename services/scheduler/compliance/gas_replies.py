@@ -1,12 +1,12 @@
-"""A tenant who replies CONFIRM to a gas check offer gets the check booked on the morning
-proposed, with a contractor free then, through booking's own offers (so the place is held
+"""A tenant who replies CONFIRM to a gas check offer (or to a chaser) gets the check booked
+on the morning that text proposed, with a contractor free then, through booking's own offers (so the place is held
 by the same constraint as every other booking). When that morning has filled up since,
 the tenant is sent fresh offers instead. Replayed replies book nothing more."""
 
 import logging
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import utcnow
@@ -39,13 +39,15 @@ async def gas_check_confirmed(runtime: Runtime, reply: ReplyReceived, lead_worki
         return  # a redelivered reply
 
     async def hold_proposal(session: AsyncSession) -> bool:
-        raised_on = await session.scalar(
-            select(check_progress.c.raised_on).where(check_progress.c.case_id == reply.case_id)
+        offered_on = await session.scalar(
+            select(func.coalesce(check_progress.c.last_attempt_on, check_progress.c.raised_on)).where(
+                check_progress.c.case_id == reply.case_id
+            )
         )
         wanted = await booking_store.booking(session, reply.case_id)
-        if raised_on is None or wanted is None:
+        if offered_on is None or wanted is None:
             raise booking.UnknownCase(reply.case_id)
-        slot = proposed_visit(raised_on, lead_working_days)
+        slot = proposed_visit(offered_on, lead_working_days)  # the latest offer's, or chaser's
         if slot[0] <= utcnow():
             return False  # the morning proposed has passed
         found = await booking.search(

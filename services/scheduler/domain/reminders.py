@@ -1,12 +1,13 @@
 """When an appointment's reminder is due (pure): on the previous working day before the
-appointment's London date, at a configurable hour (18:00 by default). Monday's appointment
+appointment's London date, at a configurable hour (16:00 by default, inside the working
+day that the standard's "by the end of the previous working day" counts to 17:00). Monday's appointment
 is reminded on Friday; the day after a bank holiday, on the working day before it."""
 
 from datetime import datetime, time
 
 from shared.calendar import WorkingCalendar
 
-DEFAULT_REMINDER_TIME = time(18, 0)
+DEFAULT_REMINDER_TIME = time(16, 0)
 
 
 def remind_at(
