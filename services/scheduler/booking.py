@@ -313,7 +313,7 @@ async def _book(
     recipient = await store.recipient_for(session, booking)
     if booked.kind is AppointmentKind.REPAIR:
         await _raise_works_order(session, runtime, booking, booked, who, recipient, now)
-    await _confirm(session, runtime, booking, booked, who, recipient)
+    await _confirm(session, runtime, booking, booked, who, recipient, _remind_at(runtime, booked, now) is not None)
     log.info("appointment booked", extra={"case_id": booked.case_id, "appointment_id": booked.id})
     return booked
 
@@ -366,7 +366,8 @@ async def _move(
             contractor_id=who.id,
         ),
     )
-    await _confirm(session, runtime, booking, moved, who, await store.recipient_for(session, booking))
+    reminded = _remind_at(runtime, moved, now) is not None
+    await _confirm(session, runtime, booking, moved, who, await store.recipient_for(session, booking), reminded)
     log.info("appointment moved", extra={"case_id": moved.case_id, "appointment_id": moved.id})
     return moved
 
@@ -485,6 +486,7 @@ async def _confirm(
     appointment: Appointment,
     who: Contractor,
     recipient: Recipient | None,
+    reminded: bool,
 ) -> None:
     if recipient is None:
         log.warning("no way to reach the tenant: staff to confirm", extra={"case_id": appointment.case_id})
@@ -499,5 +501,6 @@ async def _confirm(
             calendar,
             bool(booking.safeguarding),
             urgent=booking.priority == Priority.EMERGENCY,
+            reminded=reminded,
         ),
     )

@@ -656,6 +656,20 @@ async def test_a_reminder_is_due_by_17_00_on_the_working_day_before_and_met_by_i
     assert (await clock(sla_monitor_runtime, REMINDER_B)).state is ClockState.RUNNING  # another appointment
 
 
+async def test_an_appointment_booked_after_its_reminder_day_owes_no_reminder(
+    sla_monitor_runtime: Runtime, monitor: Monitor
+):
+    """Booked on Saturday for Monday: Friday, the reminder's day, has gone. The booking's
+    confirmation tells the tenant; no reminder clock starts, so none can be breached."""
+    saturday = utc(2026, 3, 14, 10, 0)
+    async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
+        await publish(broker, booked("appt-A", MONDAY_APPOINTMENT, saturday))
+        await publish(broker, booked("appt-B", TUESDAY_APPOINTMENT, saturday))
+    ids = {c.id for c in await clocks_of(sla_monitor_runtime, CASE_ID)}
+    assert REMINDER_A not in ids
+    assert REMINDER_B in ids  # Monday, the day before Tuesday, is still ahead
+
+
 async def test_cancelling_an_appointment_cancels_its_reminder_only(
     sla_monitor_runtime: Runtime, monitor: Monitor, outcomes: Recorder
 ):

@@ -57,3 +57,14 @@ def test_texts_use_plain_punctuation_so_they_stay_gsm7():
     text = Templates().sms("acknowledgement", {"reference": "HX-ABC’D–1"})
     assert "HX-ABC'D-1" in text
     assert is_gsm7(text)
+
+
+@pytest.mark.parametrize("reminder, promised", [("yes", True), ("no", False)])
+def test_a_confirmation_promises_a_reminder_only_when_one_will_follow(reminder: str, promised: bool):
+    values = {"reference": "HX-7", "appointment_date": "Tuesday 4 May", "appointment_time": "8am to 12pm",
+              "contractor_name": "Acme", "reminder": reminder}
+    text = Templates().sms("appointment_confirmation", values)
+    email = Templates().email("appointment_confirmation", values)
+    assert ("remind you" in text) is promised
+    assert ("remind you" in email.text) is promised and ("remind you" in (email.html or "")) is promised
+    assert "on their way" in email.text

@@ -193,7 +193,8 @@ _SPECS = (
             "job_description": _LONG_JOB,
             "name": _LONG_NAME,
         },
-        optional={"contractor_name", "job_description", "name"},
+        # "reminder": "no" when no reminder will follow (booked after its day, an emergency).
+        optional={"contractor_name", "job_description", "name", "reminder"},
         sms_segments=2,
     ),
     _spec(

@@ -67,16 +67,18 @@ def confirmation_request(
     calendar: WorkingCalendar,
     safeguarding: bool,
     urgent: bool = False,
+    reminded: bool = True,
 ) -> NotificationRequested:
     """Sent on booking and on every move; the notifier remembers the recipient for the
     appointment's later texts (the reminder, "on the way"). `urgent` for an emergency,
-    attended within hours: it must not wait out the night."""
+    attended within hours: it must not wait out the night. `reminded`: a reminder will
+    follow (not when its day has passed already, nor for an emergency)."""
     return request(
         Purpose.APPOINTMENT_CONFIRMATION,
         f"{appointment.id}:{appointment.starts_at.isoformat()}",
         appointment.case_id,
         recipient,
-        {**_when(appointment, calendar), "contractor_name": contractor_name},
+        {**_when(appointment, calendar), "contractor_name": contractor_name, "reminder": "yes" if reminded else "no"},
         appointment=appointment,
         safeguarding=safeguarding,
         urgent=urgent,

@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from shared.calendar import default_calendar as calendar
+from shared.calendar import Unit, default_calendar as calendar
 from shared.events import AnyEvent, Event
 from shared.events.cases import ExtensionAgreed
 from shared.events.compliance import CertificateRecorded
@@ -102,7 +102,8 @@ class ClockRules:
     def _started(self, event: AnyEvent, facts: EventFacts, existing: list[Clock]) -> list[Clock]:
         subject, at = subject_of(event), event_time(event)
         starting = clocks_started_by(self.book, facts, _standards_date(subject, existing, at))
-        return [self._start(applicable, event, subject, existing) for applicable in starting]
+        started = [self._start(applicable, event, subject, existing) for applicable in starting]
+        return [clock for clock in started if not _already_out_of_reach(clock)]
 
     def _start(
         self, applicable: ApplicableClock, event: AnyEvent, subject: Subject, existing: list[Clock]
@@ -134,6 +135,13 @@ class ClockRules:
         except (KeyError, AttributeError):
             log.error("clock has no definition in the standards", extra={"clock_id": clock.id})
             return None
+
+
+def _already_out_of_reach(clock: Clock) -> bool:
+    """A promise to act before a future date (a reminder the working day before the
+    appointment) that had passed when it began: an appointment booked after its
+    previous working day is told in its confirmation, and no reminder is owed."""
+    return clock.unit is Unit.BEFORE_PREVIOUS_WORKING_DAY and clock.deadline <= clock.started_at
 
 
 def _standards_date(subject: Subject, existing: list[Clock], at: datetime) -> date:
