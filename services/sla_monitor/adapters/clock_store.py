@@ -1,7 +1,7 @@
 """Clocks in the monitor's database, and the events already applied to them."""
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, true, union_all, update
 from sqlalchemy.engine import Dialect
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.calendar import Unit
+from shared.db import UtcDateTime
 from shared.events import utcnow
 from shared.events.sla import Obligation, SubjectType
 from services.sla_monitor.adapters.tables import clocks, processed_events
@@ -146,9 +147,26 @@ def _prepared_insert(dialect: Dialect) -> tuple[str, list[tuple[str, Callable[[o
         order = compiled.positiontup
         _PREPARED[key] = None if order is None else (
             compiled.string,
-            [(name, clocks.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in order],
+            [(name, _converter(clocks.c[name].type, dialect)) for name in order],
         )
     return _PREPARED[key]
+
+
+def _converter(column_type: object, dialect: Dialect) -> Callable[[object], object] | None:
+    if dialect.name == "sqlite" and isinstance(column_type, UtcDateTime):
+        return sqlite_utc_text
+    return column_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[attr-defined]
+
+
+def sqlite_utc_text(value: object) -> str | None:
+    """A UTC timestamp as SQLAlchemy's SQLite dialect stores it ("2026-12-01
+    09:30:00.000000"), in one C call rather than its two Python steps (a tenth of
+    the time spent writing new clocks)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError("refusing to store a timestamp without a UTC offset")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 async def for_subject(session: AsyncSession, subject_id: str) -> list[Clock]:
