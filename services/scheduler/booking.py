@@ -278,6 +278,7 @@ async def _book(
         property_id=booking.property_id,
         tenancy_id=booking.tenancy_id,
     )
+    reminder_due = _remind_at(runtime, booked, now)
     await session.execute(
         appointments.insert().values(
             id=booked.id,
@@ -292,7 +293,7 @@ async def _book(
             tenancy_id=booked.tenancy_id,
             place=place,
             booked_at=now,
-            remind_at=_remind_at(runtime, booked, now),
+            remind_at=reminder_due,
         )
     )
     await session.flush()  # the place's unique constraint is checked here, not at commit
@@ -313,7 +314,7 @@ async def _book(
     recipient = await store.recipient_for(session, booking)
     if booked.kind is AppointmentKind.REPAIR:
         await _raise_works_order(session, runtime, booking, booked, who, recipient, now)
-    await _confirm(session, runtime, booking, booked, who, recipient, _remind_at(runtime, booked, now) is not None)
+    await _confirm(session, runtime, booking, booked, who, recipient, reminder_due is not None)
     log.info("appointment booked", extra={"case_id": booked.case_id, "appointment_id": booked.id})
     return booked
 
@@ -338,6 +339,7 @@ async def _move(
             "status": AppointmentStatus.BOOKED,
         }
     )
+    reminder_due = _remind_at(runtime, moved, now)
     await store.update_appointment(
         session,
         current.id,
@@ -347,7 +349,7 @@ async def _move(
         place=place,
         status=moved.status,
         en_route_at=None,
-        remind_at=_remind_at(runtime, moved, now),
+        remind_at=reminder_due,
         reminded_at=None,
     )
     await session.flush()
@@ -366,8 +368,8 @@ async def _move(
             contractor_id=who.id,
         ),
     )
-    reminded = _remind_at(runtime, moved, now) is not None
-    await _confirm(session, runtime, booking, moved, who, await store.recipient_for(session, booking), reminded)
+    recipient = await store.recipient_for(session, booking)
+    await _confirm(session, runtime, booking, moved, who, recipient, reminder_due is not None)
     log.info("appointment moved", extra={"case_id": moved.case_id, "appointment_id": moved.id})
     return moved
 
