@@ -50,6 +50,7 @@ HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39392"))
 RAW_TOPIC = "bench.intake.raw"
 MAILBOXES = ("repairs_reporting", "customer_desk", "complaints")
+IDLE_SECONDS = 5.0
 TARGETS = {"mails": 300.0, "forms": 1000.0, "p99_ms": 250.0}
 
 # What tenants write, varied enough that classification does real work.
@@ -98,6 +99,11 @@ def machine() -> str:
 def process_cpu(pid: int) -> float:
     """User and system CPU seconds of a running process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -190,7 +196,7 @@ class Watcher(threading.Thread):
             self.ready.set()  # a watcher that failed must not be waited for
 
     async def _read(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, fetch_max_wait_ms=10, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, fetch_max_wait_ms=500, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [TopicPartition(str(Topic.CASES), p) for p in range(partitions_for(Topic.CASES))]
@@ -316,8 +322,13 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
     watcher.ready.wait(60)
     try:
         before = cpu.now()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle = cpu.used(before, cpu.now())
+        say(f"idle for {IDLE_SECONDS:.0f} s before the bursts (watcher reading): CPU seconds intake {idle[0]:.2f}, "
+            f"client {idle[1]:.2f}, broker {idle[2]:.2f}")
+        before = cpu.now()
         if args.profile:
-            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", *os.environ.get("BENCH_PYSPY", "").split(),
                                     "-o", str(args.profile), "-p", str(intake.child.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         mails, mail_seconds = await mail_burst(intake, args.mails, args.connections)
@@ -329,6 +340,9 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
         await wait_for(watcher, set(forms))
     finally:
         watcher.halt.set()
+        if os.environ.get("BENCH_THREADS"):
+            for task in sorted(Path(f"/proc/{intake.child.pid}/task").iterdir()):
+                say(f"thread {task.name}: {process_cpu_of(task / 'stat'):.1f} s")
         intake.stop()
         if args.profile:
             spy.wait(30)

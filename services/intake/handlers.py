@@ -61,11 +61,11 @@ async def receive_mail(
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
     kept = Raw(recipient, raw, mail.message_id)
-    async with runtime.sessions() as session:
-        if mail.message_id and (known := await store.reference_of_mail(session, mail.message_id, recipient)):
+    async with runtime.engine.connect() as connection:
+        if mail.message_id and (known := await store.reference_of_mail(connection, mail.message_id, recipient)):
             log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
             return known
-        answered = await store.case_answered(session, mail.case_reference, mail.replies_to)
+        answered = await store.case_answered(connection, mail.case_reference, mail.replies_to)
     if mail.automatic:
         raw_id = await _keep_only(runtime, kept)
         log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})

@@ -7,7 +7,10 @@ from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+# Lookups run on a session or, cheaper, on a connection of their own.
+Reader = AsyncSession | AsyncConnection
 
 from shared.events import utcnow
 from shared.events.cases import CaseKind, CaseOpened
@@ -58,7 +61,7 @@ def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
     writes.then(lambda session: session.execute(statement))
 
 
-async def reference_of_mail(session: AsyncSession, message_id: str, recipient: str) -> str | None:
+async def reference_of_mail(session: Reader, message_id: str, recipient: str) -> str | None:
     """The case a mail with this Message-ID to this mailbox already opened or joined."""
     return await session.scalar(
         select(cases.c.reference)
@@ -67,7 +70,7 @@ async def reference_of_mail(session: AsyncSession, message_id: str, recipient: s
     )
 
 
-async def case_answered(session: AsyncSession, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
+async def case_answered(session: Reader, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
     """The case named by `reference`, else the one the mails in `replies_to` belong to."""
     conditions = []
     if reference:
@@ -84,7 +87,7 @@ async def case_answered(session: AsyncSession, reference: str | None, replies_to
     return None
 
 
-async def complaint(session: AsyncSession, reference: str) -> OpenCase | None:
+async def complaint(session: Reader, reference: str) -> OpenCase | None:
     query = select(cases.c.id, cases.c.reference, cases.c.flags).where(
         cases.c.reference == reference, cases.c.kind == CaseKind.COMPLAINT
     )
@@ -92,7 +95,7 @@ async def complaint(session: AsyncSession, reference: str) -> OpenCase | None:
     return OpenCase(row.id, row.reference, tuple(row.flags)) if row else None
 
 
-async def first_kept(session: AsyncSession, case_id: str, recipients: Iterable[str]) -> datetime | None:
+async def first_kept(session: Reader, case_id: str, recipients: Iterable[str]) -> datetime | None:
     """When the first raw message to any of `recipients` was kept for this case."""
     return await session.scalar(
         select(raw_messages.c.received_at)
