@@ -11,7 +11,7 @@ from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters import store
 from services.intake.adapters.batch_writer import BatchWriter, Writes, apply, writer_for
-from services.intake.adapters.store import Raw
+from services.intake.adapters.store import Raw, RefusedForm
 from services.intake.domain.cases import (
     ReceivedContact,
     acknowledgement,
@@ -106,6 +106,14 @@ async def receive_form(
 ) -> CaseOpened:
     """A web form: the submission is kept as received, with the case it opens."""
     return await record_contact(runtime, book, contact, Raw(f"web:{form_name}", raw))
+
+
+async def refuse_form(runtime: Runtime, refused: RefusedForm) -> str:
+    """A web form refused with a 4xx: kept as it arrived, with why, opening nothing."""
+    writes = Writes()
+    refused_id = store.keep_refused(writes, refused)
+    await _writer(runtime).write(writes)
+    return refused_id
 
 
 class UnknownComplaint(LookupError):

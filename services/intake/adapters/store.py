@@ -15,7 +15,7 @@ Reader = AsyncSession | AsyncConnection
 from shared.events import utcnow
 from shared.events.cases import CaseKind, CaseOpened
 from services.intake.adapters.batch_writer import Writes
-from services.intake.adapters.tables import cases, raw_messages
+from services.intake.adapters.tables import cases, raw_messages, refused_forms
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.threads import OpenCase
 
@@ -36,6 +36,26 @@ def keep_raw(writes: Writes, raw: Raw, case_id: str | None = None, at: datetime 
         message_id=raw.message_id, case_id=case_id,
     )
     return raw_id
+
+
+@dataclass(frozen=True)
+class RefusedForm:
+    """A web form refused with a 4xx: what arrived, as far as it was read, and why."""
+
+    form: str
+    status: int
+    reason: str  # the kinds of problem, e.g. "missing" or "email,phone"; never a value
+    content_type: str
+    data: bytes
+
+
+def keep_refused(writes: Writes, refused: RefusedForm) -> str:
+    refused_id = str(uuid4())
+    writes.insert(
+        refused_forms, id=refused_id, received_at=utcnow(), form=refused.form, status=refused.status,
+        reason=refused.reason[:300], content_type=refused.content_type[:200], raw=refused.data,
+    )
+    return refused_id
 
 
 def insert_case(writes: Writes, case: CaseOpened, contact: ReceivedContact) -> None:
