@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.figures import Figure, add_arguments, write  # noqa: E402
+from services.cli import processes  # noqa: E402
 from shared.topics import Topic, partitions_for  # noqa: E402
 
 BENCHMARK = "intake: mails over SMTP and forms over HTTP accepted per second, and accepted to case.opened on Kafka"
@@ -143,6 +144,8 @@ def broker(action: str, var: Path) -> None:
 
 
 class Intake:
+    """Intake started as `doorstep run` starts it (services.cli.processes)."""
+
     def __init__(self, workdir: Path, kafka: str) -> None:
         self.http_port, self.smtp_port = free_port(), free_port()
         self.log = workdir / "intake.log"
@@ -151,8 +154,7 @@ class Intake:
                     "INTAKE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'intake.db'}"}
 
     def start(self) -> None:
-        self.child = subprocess.Popen([sys.executable, "-m", "services.intake"], cwd=REPO, env=self.env,
-                                      stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        self.child = processes.start("intake", self.env, self.log.open("wb"))
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.child.poll() is not None:
@@ -169,8 +171,7 @@ class Intake:
         return process_cpu(self.child.pid)
 
     def stop(self) -> None:
-        self.child.terminate()
-        self.child.wait(timeout=30)
+        processes.stop_all({"intake": self.child}, grace=30)
 
 
 # -- the consumer that sees each case open ---------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # Lookups run on a session or, cheaper, on a connection of their own.
@@ -81,13 +81,17 @@ def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
     writes.then(lambda session: session.execute(statement))
 
 
+# Built once: asked for every inbound mail.
+_MAIL_SEEN = (
+    select(cases.c.reference)
+    .join(raw_messages, raw_messages.c.case_id == cases.c.id)
+    .where(raw_messages.c.message_id == bindparam("message_id"), raw_messages.c.recipient == bindparam("recipient"))
+)
+
+
 async def reference_of_mail(session: Reader, message_id: str, recipient: str) -> str | None:
     """The case a mail with this Message-ID to this mailbox already opened or joined."""
-    return await session.scalar(
-        select(cases.c.reference)
-        .join(raw_messages, raw_messages.c.case_id == cases.c.id)
-        .where(raw_messages.c.message_id == message_id, raw_messages.c.recipient == recipient)
-    )
+    return await session.scalar(_MAIL_SEEN, {"message_id": message_id, "recipient": recipient})
 
 
 async def case_answered(session: Reader, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
