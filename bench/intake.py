@@ -433,7 +433,9 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
                    f"p99 < {TARGETS['p99_ms']:.0f} ms", p99 < TARGETS["p99_ms"] and not missing),
             Figure(f"{label} intake CPU per item", f"{intake_cpu * per_item:.1f} ms"),
             Figure(f"{label} client / broker CPU per item",
-                   f"{client_cpu * per_item:.1f} / {broker_cpu * per_item:.1f} ms"),
+                   # The broker's is not known when it is not this run's own (--bootstrap).
+                   f"{client_cpu * per_item:.1f} / "
+                   f"{'-' if math.isnan(broker_cpu) else f'{broker_cpu * per_item:.1f}'} ms"),
             Figure(f"{label} rate / raw aiokafka publish (same run)", f"{rate / raw:.1%}"),
         ]
     figures.append(Figure(f"raw aiokafka publish, {size} B records (same run)", f"{raw:,.0f}/s"))
