@@ -10,8 +10,12 @@ SQLite, and prints:
   - accepted per second: mails (the 250 to DATA) and forms (the 201), each burst timed alone;
   - latency from "accepted" (that reply, as the sender sees it) to the case.opened
     readable on doorstep.cases (a consumer in a thread of its own), p50 / p99 / max;
+  - the CPU seconds per item of intake, of this client and of the broker, which share the
+    machine's cores (and the broker's CPU over 5 idle seconds before the bursts);
   - in the same run, raw aiokafka publishing records of the same size (acks=all,
     idempotent, as the services' producers), and intake's rate as a share of it.
+The clients speak SMTP and HTTP/1.1 over asyncio streams themselves, with every mail and
+request encoded before the clock starts, so they cost intake's cores little.
 Targets: 300 mails/s, 1,000 forms/s, p99 under 250 ms.
 """
 
@@ -22,6 +26,7 @@ import logging
 import math
 import os
 import random
+import resource
 import socket
 import sqlite3
 import subprocess
@@ -32,7 +37,6 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-import aiosmtplib
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -41,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.figures import Figure, add_arguments, write  # noqa: E402
+from services.cli import processes  # noqa: E402
 from shared.topics import Topic, partitions_for  # noqa: E402
 
 BENCHMARK = "intake: mails over SMTP and forms over HTTP accepted per second, and accepted to case.opened on Kafka"
@@ -49,6 +54,7 @@ HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "39392"))
 RAW_TOPIC = "bench.intake.raw"
 MAILBOXES = ("repairs_reporting", "customer_desk", "complaints")
+IDLE_SECONDS = 5.0
 TARGETS = {"mails": 300.0, "forms": 1000.0, "p99_ms": 250.0}
 
 # What tenants write, varied enough that classification does real work.
@@ -94,6 +100,39 @@ def machine() -> str:
 # -- the broker and the intake process -------------------------------------------------------
 
 
+def process_cpu(pid: int) -> float:
+    """User and system CPU seconds of a running process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    """This process's CPU seconds: the client sending the burst, and the watcher thread."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Cpu:
+    """CPU seconds used during a burst by intake, the client (this process) and the broker
+    when this run started it: on 2 cores they compete, so each is shown."""
+
+    def __init__(self, intake: "Intake", broker_pid: int | None) -> None:
+        self.intake, self.broker_pid = intake, broker_pid
+
+    def now(self) -> tuple[float, float, float]:
+        broker = process_cpu(self.broker_pid) if self.broker_pid else math.nan
+        return self.intake.cpu_seconds(), own_cpu(), broker
+
+    @staticmethod
+    def used(before: tuple[float, float, float], after: tuple[float, float, float]) -> tuple[float, float, float]:
+        return tuple(b - a for a, b in zip(before, after))  # type: ignore[return-value]
+
+
+def broker_pid(var: Path) -> int | None:
+    pidfile = var / f"kafka-{PORT}" / "broker.pid"
+    return int(pidfile.read_text()) if pidfile.exists() else None
+
+
 def broker(action: str, var: Path) -> None:
     env = {**os.environ, "PYTHON": sys.executable, "DOORSTEP_VAR": str(var), "KAFKA_HOST": HOST,
            "KAFKA_PORT": str(PORT), "KAFKA_CONTROLLER_PORT": str(PORT + 1)}
@@ -105,6 +144,8 @@ def broker(action: str, var: Path) -> None:
 
 
 class Intake:
+    """Intake started as `doorstep run` starts it (services.cli.processes)."""
+
     def __init__(self, workdir: Path, kafka: str) -> None:
         self.http_port, self.smtp_port = free_port(), free_port()
         self.log = workdir / "intake.log"
@@ -113,8 +154,7 @@ class Intake:
                     "INTAKE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'intake.db'}"}
 
     def start(self) -> None:
-        self.child = subprocess.Popen([sys.executable, "-m", "services.intake"], cwd=REPO, env=self.env,
-                                      stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        self.child = processes.start("intake", self.env, self.log.open("wb"))
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.child.poll() is not None:
@@ -128,12 +168,10 @@ class Intake:
         raise SystemExit("intake did not become ready")
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu(self.child.pid)
 
     def stop(self) -> None:
-        self.child.terminate()
-        self.child.wait(timeout=30)
+        processes.stop_all({"intake": self.child}, grace=30)
 
 
 # -- the consumer that sees each case open ---------------------------------------------------
@@ -157,7 +195,7 @@ class Watcher(threading.Thread):
             self.ready.set()  # a watcher that failed must not be waited for
 
     async def _read(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, fetch_max_wait_ms=10, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, fetch_max_wait_ms=500, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [TopicPartition(str(Topic.CASES), p) for p in range(partitions_for(Topic.CASES))]
@@ -195,15 +233,59 @@ def a_mail(n: int) -> tuple[str, bytes]:
     return mail["To"], mail.as_bytes()
 
 
-async def mail_burst(intake: Intake, count: int, connections: int) -> tuple[dict[str, float], float]:
-    accepted: dict[str, float] = {}
-    mails = [a_mail(n) for n in range(count)]
+# The clients below speak SMTP and HTTP/1.1 themselves over asyncio streams, with every
+# command and request encoded before the clock starts: on 2 cores shared with intake and
+# the broker, aiosmtplib and httpx cost about as much CPU per item as intake itself.
 
-    async def connection(share: list[tuple[str, bytes]]) -> None:
-        async with aiosmtplib.SMTP(hostname=HOST, port=intake.smtp_port, timeout=60) as smtp:
-            for n, (to, raw) in enumerate(share):
-                _, reply = await smtp.sendmail(f"tenant.{n}@example.org", [to], raw)
-                accepted[reply.rsplit(" ", 1)[-1]] = time.perf_counter()
+
+async def read_reply(reader: asyncio.StreamReader) -> bytes:
+    """One SMTP reply, all its lines; the last starts with the code and a space."""
+    lines = []
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise ConnectionError("the SMTP server closed the connection")
+        lines.append(line)
+        if line[3:4] != b"-":
+            return b"".join(lines)
+
+
+def smtp_commands(n: int, to: str, raw: bytes) -> tuple[bytes, bytes, bytes]:
+    """MAIL and RCPT, DATA, and the message with CRLF line ends, dot-stuffed, ended."""
+    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+    body = b"\r\n".join(b"." + line if line.startswith(b".") else line for line in lines)
+    envelope = f"MAIL FROM:<tenant.{n}@example.org>\r\nRCPT TO:<{to}>\r\n".encode()
+    return envelope, b"DATA\r\n", body.rstrip(b"\r\n") + b"\r\n.\r\n"
+
+
+def expect(reply: bytes, code: bytes) -> bytes:
+    if not reply.startswith(code):
+        raise RuntimeError(f"SMTP: expected {code.decode()}, got {reply[:80]!r}")
+    return reply
+
+
+async def mail_burst(
+    intake: Intake, mails: list[tuple[bytes, bytes, bytes]], connections: int
+) -> tuple[dict[str, float], float]:
+    accepted: dict[str, float] = {}
+
+    async def connection(share: list[tuple[bytes, bytes, bytes]]) -> None:
+        reader, writer = await asyncio.open_connection(HOST, intake.smtp_port)
+        expect(await read_reply(reader), b"220")
+        writer.write(b"EHLO bench.example.org\r\n")
+        expect(await read_reply(reader), b"250")
+        for envelope, data, message in share:
+            writer.write(envelope)
+            expect(await read_reply(reader), b"250")
+            expect(await read_reply(reader), b"250")
+            writer.write(data)
+            expect(await read_reply(reader), b"354")
+            writer.write(message)
+            reply = expect(await read_reply(reader), b"250")
+            accepted[reply.rstrip().rsplit(b" ", 1)[-1].decode()] = time.perf_counter()
+        writer.write(b"QUIT\r\n")
+        await read_reply(reader)
+        writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(connection(mails[i::connections]) for i in range(connections)))
@@ -221,22 +303,40 @@ def a_form(n: int) -> tuple[str, dict[str, str]]:
     ))
 
 
-async def form_burst(intake: Intake, count: int, connections: int) -> tuple[dict[str, float], float]:
+def form_request(name: str, answers: dict[str, str]) -> bytes:
+    body = json.dumps(answers).encode()
+    head = (f"POST /forms/{name} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """An HTTP/1.1 response with a Content-Length (uvicorn's JSON responses have one)."""
+    status = int((await reader.readline()).split(b" ", 2)[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def form_burst(intake: Intake, forms: list[bytes], connections: int) -> tuple[dict[str, float], float]:
     accepted: dict[str, float] = {}
-    forms = [a_form(n) for n in range(count)]
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
 
-    async with httpx.AsyncClient(base_url=f"http://{HOST}:{intake.http_port}", limits=limits, timeout=60) as client:
+    async def connection(share: list[bytes]) -> None:
+        reader, writer = await asyncio.open_connection(HOST, intake.http_port)
+        for request in share:
+            writer.write(request)
+            status, body = await read_response(reader)
+            if status != 201:
+                raise RuntimeError(f"form refused: {status} {body[:200]!r}")
+            accepted[json.loads(body)["reference"]] = time.perf_counter()
+        writer.close()
 
-        async def worker(share: list[tuple[str, dict[str, str]]]) -> None:
-            for name, answers in share:
-                response = await client.post(f"/forms/{name}", json=answers)
-                response.raise_for_status()
-                accepted[response.json()["reference"]] = time.perf_counter()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(forms[i::connections]) for i in range(connections)))
-        return accepted, time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(connection(forms[i::connections]) for i in range(connections)))
+    return accepted, time.perf_counter() - started
 
 
 async def raw_publish_rate(kafka: str, count: int, size: int) -> float:
@@ -277,21 +377,31 @@ def latencies(accepted: dict[str, float], opened: dict[str, float]) -> list[floa
 async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figure]:
     intake = Intake(workdir, kafka)
     intake.start()
+    cpu = Cpu(intake, None if args.bootstrap else broker_pid(workdir / "var"))
     watcher = Watcher(kafka)
     watcher.start()
     watcher.ready.wait(60)
     try:
-        cpu = intake.cpu_seconds()
+        before = cpu.now()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle = cpu.used(before, cpu.now())
+        say(f"idle for {IDLE_SECONDS:.0f} s before the bursts (watcher reading): CPU seconds intake {idle[0]:.2f}, "
+            f"client {idle[1]:.2f}, broker {idle[2]:.2f}")
+        mails = [smtp_commands(n, *a_mail(n)) for n in range(args.mails)]
+        forms = [form_request(*a_form(n)) for n in range(args.forms)]
+        before = cpu.now()
         if args.profile:
+            # BENCH_PYSPY adds py-spy options, e.g. "--native" for the C frames too.
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                                    *os.environ.get("BENCH_PYSPY", "").split(),
                                     "-o", str(args.profile), "-p", str(intake.child.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        mails, mail_seconds = await mail_burst(intake, args.mails, args.connections)
-        mail_cpu = intake.cpu_seconds() - cpu
+        mails, mail_seconds = await mail_burst(intake, mails, args.connections)
+        mail_cpu = cpu.used(before, cpu.now())
         await wait_for(watcher, set(mails))
-        cpu = intake.cpu_seconds()
-        forms, form_seconds = await form_burst(intake, args.forms, args.connections)
-        form_cpu = intake.cpu_seconds() - cpu
+        before = cpu.now()
+        forms, form_seconds = await form_burst(intake, forms, args.connections)
+        form_cpu = cpu.used(before, cpu.now())
         await wait_for(watcher, set(forms))
     finally:
         watcher.halt.set()
@@ -303,23 +413,29 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
     raw = await raw_publish_rate(kafka, args.mails + args.forms, size)
 
     figures = []
-    for label, accepted, seconds, cpu_used, target in (
+    for label, accepted, seconds, (intake_cpu, client_cpu, broker_cpu), target in (
         ("mails", mails, mail_seconds, mail_cpu, TARGETS["mails"]),
         ("forms", forms, form_seconds, form_cpu, TARGETS["forms"]),
     ):
-        rate = len(accepted) / seconds
+        rate = len(accepted) / max(seconds, 1e-9)
         waits = latencies(accepted, watcher.opened)
         missing = len(accepted) - len(waits)
         say(f"{label}: {len(accepted)} accepted in {seconds:.2f} s on {args.connections} connections "
-            f"(intake CPU {cpu_used:.1f} s); {missing} never seen on Kafka")
+            f"(CPU seconds: intake {intake_cpu:.1f}, client {client_cpu:.1f}, broker {broker_cpu:.1f}); "
+            f"{missing} never seen on Kafka")
         p99 = percentile(waits, 99)
+        per_item = 1000 / max(1, len(accepted))
         figures += [
             Figure(f"{label} accepted per second", f"{rate:,.0f}/s", f">= {target:,.0f}/s", rate >= target,
                    rate=rate, record_bytes=size, compare_with="produce"),
             Figure(f"{label}: accepted to case.opened p50 / p99 / max",
                    f"{percentile(waits, 50):.0f} / {p99:.0f} / {percentile(waits, 100):.0f} ms",
                    f"p99 < {TARGETS['p99_ms']:.0f} ms", p99 < TARGETS["p99_ms"] and not missing),
-            Figure(f"{label} intake CPU per item", f"{cpu_used / max(1, len(accepted)) * 1000:.1f} ms"),
+            Figure(f"{label} intake CPU per item", f"{intake_cpu * per_item:.1f} ms"),
+            Figure(f"{label} client / broker CPU per item",
+                   # The broker's is not known when it is not this run's own (--bootstrap).
+                   f"{client_cpu * per_item:.1f} / "
+                   f"{'-' if math.isnan(broker_cpu) else f'{broker_cpu * per_item:.1f}'} ms"),
             Figure(f"{label} rate / raw aiokafka publish (same run)", f"{rate / raw:.1%}"),
         ]
     figures.append(Figure(f"raw aiokafka publish, {size} B records (same run)", f"{raw:,.0f}/s"))

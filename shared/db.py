@@ -11,13 +11,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
+SQLITE_POOL_SIZE = 16
+
+
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # Enough pooled connections for a service's concurrent requests: past the pool, each
+    # checkout opened a new connection (a thread of its own, the pragmas) and closed it
+    # again on return, as intake's mail lookups did on 8 SMTP connections.
+    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=SQLITE_POOL_SIZE, max_overflow=32)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

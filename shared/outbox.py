@@ -17,7 +17,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from shared.db import UtcDateTime
 from shared.events import Event, serialize, utcnow
@@ -71,7 +71,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def add(self, session: AsyncSession, topic: Topic, *events: Event) -> None:
+    async def add(self, session: AsyncSession | AsyncConnection, topic: Topic, *events: Event) -> None:
         now = utcnow()
         await session.execute(
             self.table.insert(),
@@ -126,27 +126,32 @@ class Outbox:
             log.warning("outbox producer not replaced", extra={"reason": type(failure).__name__})
 
     async def relay_pending(self, limit: int = 500) -> int:
+        """Relay up to `limit` unpublished rows, oldest first: every record is handed to
+        the producer before any is awaited, so they go out in batches, then the rows are
+        marked in one statement."""
+        table = self.table
         async with self.sessions() as session:
+            # Core statements on the session's connection: none of the ORM's work per row.
+            connection = await session.connection()
             rows = (
-                await session.execute(
-                    select(self.table)
-                    .where(self.table.c.published_at.is_(None))
-                    .order_by(self.table.c.id)
+                await connection.execute(
+                    select(table.c.id, table.c.topic, table.c.payload, table.c.key, table.c.event_type, table.c.event_id)
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.id)
                     .limit(limit)
                     # Replicas relay disjoint rows (PostgreSQL; SQLite has one writer anyway).
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            sent = []
-            for row in rows:
-                headers = {"event_type": row.event_type, "event_id": row.event_id}
-                sent.append(await self.publish(row.topic, row.payload, row.key, headers))
+            if not rows:
+                return 0
+            sent = [
+                await self.publish(topic, payload, key, {"event_type": event_type, "event_id": event_id})
+                for _, topic, payload, key, event_type, event_id in rows
+            ]
             await asyncio.gather(*(confirmed for confirmed in sent if confirmed is not None))
-            if rows:
-                await session.execute(
-                    update(self.table)
-                    .where(self.table.c.id.in_([row.id for row in rows]))
-                    .values(published_at=utcnow())
-                )
-                await session.commit()
+            await connection.execute(
+                update(table).where(table.c.id.in_([row[0] for row in rows])).values(published_at=utcnow())
+            )
+            await session.commit()
         return len(rows)

@@ -150,6 +150,8 @@ def serve(app: FastAPI) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        loop="uvloop",
+        http="httptools",
         timeout_graceful_shutdown=10,
     )
 

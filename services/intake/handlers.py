@@ -11,7 +11,7 @@ from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters import store
 from services.intake.adapters.batch_writer import BatchWriter, Writes, apply, writer_for
-from services.intake.adapters.store import Raw
+from services.intake.adapters.store import Raw, RefusedForm
 from services.intake.domain.cases import (
     ReceivedContact,
     acknowledgement,
@@ -61,11 +61,11 @@ async def receive_mail(
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
     kept = Raw(recipient, raw, mail.message_id)
-    async with runtime.sessions() as session:
-        if mail.message_id and (known := await store.reference_of_mail(session, mail.message_id, recipient)):
+    async with runtime.engine.connect() as connection:
+        if mail.message_id and (known := await store.reference_of_mail(connection, mail.message_id, recipient)):
             log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
             return known
-        answered = await store.case_answered(session, mail.case_reference, mail.replies_to)
+        answered = await store.case_answered(connection, mail.case_reference, mail.replies_to)
     if mail.automatic:
         raw_id = await _keep_only(runtime, kept)
         log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
@@ -106,6 +106,14 @@ async def receive_form(
 ) -> CaseOpened:
     """A web form: the submission is kept as received, with the case it opens."""
     return await record_contact(runtime, book, contact, Raw(f"web:{form_name}", raw))
+
+
+async def refuse_form(runtime: Runtime, refused: RefusedForm) -> str:
+    """A web form refused with a 4xx: kept as it arrived, with why, opening nothing."""
+    writes = Writes()
+    refused_id = store.keep_refused(writes, refused)
+    await _writer(runtime).write(writes)
+    return refused_id
 
 
 class UnknownComplaint(LookupError):

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from services.intake import handlers
+from services.intake.adapters.store import RefusedForm
 from services.intake.domain.cases import reply_promise, standard_promise
 from services.intake.forms import FORMS, CaseForm, ComplaintEscalation, FormPage, to_contact
 
@@ -88,13 +89,18 @@ def _add_form(app: FastAPI, runtime: Runtime, book: StandardsBook, page: FormPag
         return _form_page(page, request, 200)
 
     async def submit(request: Request) -> Response:
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = request.headers.get("content-type", "")
+        media = content_type.split(";")[0].strip().lower()
+        body, whole = await _read_body(request)
         if media != FORM_TYPE and media != JSON_TYPE and not media.endswith("+json"):
+            await _keep_refused(runtime, page, 415, "unsupported_media_type", 1, content_type, body)
             return JSONResponse({"detail": f"send the form as {JSON_TYPE} or {FORM_TYPE}"}, status_code=415)
         as_html = media == FORM_TYPE and not _wants_json(request)
+        sent = Sent(runtime, page, request, content_type, body, as_html)
         typed: dict[str, str] = {}
         try:
-            body = await _read_body(request)
+            if not whole:
+                raise BadBody(413, "The form is too large to send", "too_large")
             if media == FORM_TYPE:
                 typed = _form_fields(body, page)
                 data: Any = typed
@@ -103,11 +109,11 @@ def _add_form(app: FastAPI, runtime: Runtime, book: StandardsBook, page: FormPag
             form = page.model.model_validate(data)
         except BadBody as bad:
             problem = Problem(None, str(bad), bad.type)
-            return _refused(page, request, bad.status, [problem], typed, as_html)
+            return await _refused(sent, bad.status, [problem], typed)
         except ValidationError as error:
-            return _refused(page, request, 422, problems_of(page, error), typed, as_html)
+            return await _refused(sent, 422, problems_of(page, error), typed)
         if isinstance(form, ComplaintEscalation):
-            return await _escalate(runtime, book, page, request, form, typed, as_html)
+            return await _escalate(book, sent, form, typed)
         assert isinstance(form, CaseForm)
         contact = to_contact(form)
         case = await handlers.receive_form(runtime, book, page.name, form.model_dump_json().encode(), contact)
@@ -143,28 +149,21 @@ def _add_form(app: FastAPI, runtime: Runtime, book: StandardsBook, page: FormPag
     )
 
 
-async def _escalate(
-    runtime: Runtime,
-    book: StandardsBook,
-    page: FormPage,
-    request: Request,
-    form: ComplaintEscalation,
-    typed: dict[str, str],
-    as_html: bool,
-) -> Response:
+async def _escalate(book: StandardsBook, sent: "Sent", form: ComplaintEscalation, typed: dict[str, str]) -> Response:
+    page, request = sent.page, sent.request
     try:
         escalation, new = await handlers.escalate_complaint(
-            runtime, form.reference, form.model_dump_json().encode()
+            sent.runtime, form.reference, form.model_dump_json().encode()
         )
     except handlers.UnknownComplaint:
         message = (
             "We cannot find a complaint with that reference. Check it against our reply to your complaint"
         )
-        log.info("escalation of an unknown reference", extra={"path": f"/forms/{page.name}"})
-        if as_html:
+        await _keep_refused(sent.runtime, page, 404, "not_found", 1, sent.content_type, sent.body)
+        if sent.as_html:
             return _form_page(page, request, 404, [Problem("reference", message, "not_found")], typed)
         return JSONResponse({"detail": message}, status_code=404)
-    if not as_html:
+    if not sent.as_html:
         body = {"reference": escalation.reference, "case_id": escalation.case_id}
         return JSONResponse(body, status_code=201 if new else 200)
     promise = standard_promise(book, "complaint_stage2_response", escalation.escalated_at)
@@ -175,18 +174,17 @@ async def _escalate(
 # -- reading a submission --------------------------------------------------------------
 
 
-async def _read_body(request: Request) -> bytes:
-    too_big = BadBody(413, "The form is too large to send", "too_large")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_big
+async def _read_body(request: Request) -> tuple[bytes, bool]:
+    """The body, and whether it is whole: reading stops at the limit, whatever length
+    was declared, and what was read up to it is kept with the refusal."""
     chunks, size = [], 0
     async for chunk in request.stream():
+        if size + len(chunk) > MAX_BODY_BYTES:
+            chunks.append(chunk[: MAX_BODY_BYTES - size])
+            return b"".join(chunks), False
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_big
         chunks.append(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks), True
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -249,30 +247,47 @@ def problems_of(page: FormPage, error: ValidationError) -> list[Problem]:
 # -- answering -------------------------------------------------------------------------
 
 
-def _refused(
-    page: FormPage,
-    request: Request,
-    status: int,
-    problems: list[Problem],
-    typed: dict[str, str],
-    as_html: bool,
-) -> Response:
-    log.info(
-        "form refused",
-        extra={
-            "path": f"/forms/{page.name}",
-            "status": status,
-            "count": len(problems),
-            "reason": ",".join(sorted({p.type for p in problems})),
-        },
-    )
-    if as_html:
-        return _form_page(page, request, status, problems, typed)
+@dataclass(frozen=True)
+class Sent:
+    """One submission to one form, as it arrived."""
+
+    runtime: Runtime
+    page: FormPage
+    request: Request
+    content_type: str
+    body: bytes
+    as_html: bool
+
+
+async def _refused(sent: Sent, status: int, problems: list[Problem], typed: dict[str, str]) -> Response:
+    reason = ",".join(sorted({p.type for p in problems}))
+    await _keep_refused(sent.runtime, sent.page, status, reason, len(problems), sent.content_type, sent.body)
+    if sent.as_html:
+        return _form_page(sent.page, sent.request, status, problems, typed)
     detail = [
         {"loc": ["body", p.field] if p.field else ["body"], "msg": p.message, "type": p.type}
         for p in problems
     ]
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _keep_refused(  # noqa: PLR0913
+    runtime: Runtime, page: FormPage, status: int, reason: str, count: int, content_type: str, body: bytes
+) -> None:
+    """Keep a refused submission as it arrived, with why; the log names only the form,
+    the status and the kinds of problem, never what was typed."""
+    path = f"/forms/{page.name}"
+    try:
+        refused_id = await handlers.refuse_form(
+            runtime, RefusedForm(page.name, status, reason, content_type, body)
+        )
+    except Exception as error:  # noqa: BLE001 - the tenant is still told what is wrong
+        log.warning("refused form not kept", extra={"path": path, "status": status, "reason": type(error).__name__})
+        return
+    log.info(
+        "form refused",
+        extra={"path": path, "status": status, "count": count, "reason": reason, "raw_id": refused_id},
+    )
 
 
 def _form_page(

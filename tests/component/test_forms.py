@@ -26,7 +26,7 @@ from shared.events import parse_event
 from shared.service import Runtime
 from shared.standards.loader import load_all
 from shared.topics import Topic
-from services.intake.adapters.tables import cases, raw_messages
+from services.intake.adapters.tables import cases, raw_messages, refused_forms
 from services.intake.bootstrap import bootstrap
 from services.intake.forms import FORMS, LONG_MAX
 from services.intake.settings import IntakeSettings
@@ -301,6 +301,64 @@ async def test_an_unknown_json_field_is_refused(client):
     assert "JJ" not in response.text
 
 
+async def refused(runtime: Runtime) -> list[Any]:
+    async with runtime.sessions() as session:
+        return list((await session.execute(select(refused_forms).order_by(refused_forms.c.received_at))).all())
+
+
+# -- what is refused is kept raw, with why -----------------------------------------------
+
+
+async def test_a_refused_form_is_kept_as_it_arrived_with_its_reason_and_never_logged(client, intake, caplog):
+    answers = {**VALID["repair"], "name": "Zebedee Quartermaine", "email": "not-an-email"}
+    del answers["description"]
+    body = json.dumps(answers).encode()
+
+    with caplog.at_level("INFO"):
+        response = await client.post(
+            "/forms/repair", content=body, headers={"content-type": "application/json; charset=utf-8"}
+        )
+
+    assert response.status_code == 422
+    [kept] = await refused(intake)
+    assert (kept.form, kept.status, kept.reason) == ("repair", 422, "email,missing")
+    assert kept.raw == body
+    assert kept.content_type == "application/json; charset=utf-8"
+    assert kept.received_at.tzinfo is not None
+    [logged] = [r for r in caplog.records if r.getMessage() == "form refused"]
+    assert (logged.path, logged.status, logged.reason, logged.raw_id) == ("/forms/repair", 422, "email,missing", kept.id)
+    for record in caplog.records:
+        said = f"{record.getMessage()} {record.__dict__}".lower()
+        for typed in ("zebedee", "not-an-email", "07700", "anerley", "kitchen"):
+            assert typed not in said
+    assert await outbox(intake) == []
+
+
+async def test_a_refused_form_post_is_kept_as_posted(client, intake):
+    response = await client.post("/forms/enquiry", data={**VALID["enquiry"], "phone": "call me"})
+
+    assert response.status_code == 422
+    [kept] = await refused(intake)
+    assert (kept.form, kept.reason, kept.content_type) == ("enquiry", "phone", "application/x-www-form-urlencoded")
+    assert b"phone=call+me" in kept.raw
+
+
+async def test_an_escalation_of_an_unknown_reference_is_kept_refused(client, intake):
+    answers = {"reference": "HX-ZZZZ2222", "name": "Jo Tenant", "reason": "Still unhappy."}
+
+    response = await client.post("/forms/escalation", json=answers)
+
+    assert response.status_code == 404
+    [kept] = await refused(intake)
+    assert (kept.form, kept.status, kept.reason) == ("escalation", 404, "not_found")
+    assert json.loads(kept.raw) == answers
+
+
+async def test_an_accepted_form_is_not_kept_as_refused(client, intake):
+    assert (await client.post("/forms/repair", json=VALID["repair"])).status_code == 201
+    assert await refused(intake) == []
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "status"),
     [
@@ -316,6 +374,10 @@ async def test_a_body_that_is_not_a_form_gets_a_clear_error(client, intake, cont
 
     assert response.status_code == status
     assert await outbox(intake) == []
+    [kept] = await refused(intake)
+    assert (kept.form, kept.status, kept.content_type) == ("enquiry", status, content_type)
+    assert kept.raw == content[: 256 * 1024]  # kept up to the size limit
+    assert kept.reason == {415: "unsupported_media_type", 413: "too_large"}.get(status, kept.reason)
 
 
 async def test_control_characters_and_header_injection_are_folded_away(client, intake):

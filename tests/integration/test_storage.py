@@ -5,6 +5,7 @@ leave nothing for Alembic's autogenerate to find: a table changed without a migr
 here. The transactional outbox is checked on both databases too.
 """
 
+import asyncio
 import importlib
 import importlib.util
 from collections.abc import AsyncIterator
@@ -205,6 +206,41 @@ async def test_outbox_relays_committed_events_once_in_order(
         published_at = (await session.execute(select(outbox_table.c.published_at))).scalars().all()
     assert len(published_at) == 2
     assert all(moment is not None for moment in published_at)
+
+
+class SlowRecorder(Recorder):
+    """Takes a moment over each record, as a broker does, so two relays overlap."""
+
+    async def __call__(self, topic: str, payload: bytes, key: bytes, headers: dict[str, str]) -> None:
+        await asyncio.sleep(0.002)
+        await super().__call__(topic, payload, key, headers)
+
+
+async def test_two_relays_on_one_postgresql_database_send_each_row_once(
+    engine: AsyncEngine, outbox_table: Table, database_url: str
+) -> None:
+    """Replicas of a service share its database: each relays the rows the other has not
+    locked (FOR UPDATE SKIP LOCKED), so every event goes out once. SQLite has no row
+    locks; a service on SQLite runs as one process."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks are PostgreSQL's")
+    sessions = session_factory(engine)
+    events = [case_opened(str(uuid4()), f"DS-{n:06d}") for n in range(200)]
+    async with sessions() as session:
+        await Outbox(outbox_table, sessions, Recorder()).add(session, Topic.CASES, *events)
+        await session.commit()
+    recorders = [SlowRecorder(), SlowRecorder()]
+    relays = [Outbox(outbox_table, sessions, recorder) for recorder in recorders]
+
+    async def drain(relay: Outbox) -> None:
+        while await relay.relay_pending(limit=20):
+            pass
+
+    await asyncio.gather(*(drain(relay) for relay in relays))
+
+    sent = [headers["event_id"] for recorder in recorders for _, _, _, headers in recorder.published]
+    assert sorted(sent) == sorted(str(event.event_id) for event in events)
+    assert all(recorder.published for recorder in recorders)  # both took a share
 
 
 async def test_outbox_relays_nothing_from_a_rolled_back_transaction(

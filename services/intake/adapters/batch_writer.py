@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from shared.events import Event
 from shared.outbox import Outbox
@@ -24,7 +24,7 @@ from shared.topics import Topic
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 128
-Step = Callable[[AsyncSession], Awaitable[Any]]
+Step = Callable[[AsyncSession | AsyncConnection], Awaitable[Any]]
 
 
 class Writes:
@@ -45,8 +45,9 @@ class Writes:
         self.events.setdefault(topic, []).extend(events)
 
 
-async def apply(session: AsyncSession, outbox: Outbox, batch: list[Writes]) -> None:
-    """Write `batch` in `session`'s transaction: one INSERT per table for all of it."""
+async def apply(session: AsyncSession | AsyncConnection, outbox: Outbox, batch: list[Writes]) -> None:
+    """Write `batch` in the transaction of `session` (or a connection): one INSERT per
+    table for all of it."""
     rows: dict[Table, list[dict[str, Any]]] = {}
     events: dict[Topic, list[Event]] = {}
     for writes in batch:
@@ -97,7 +98,8 @@ class BatchWriter:
 
     async def _commit(self, batch: list[Writes]) -> None:
         async with self.sessions.begin() as session:
-            await apply(session, self.outbox, batch)
+            # Core statements on the session's connection: none of the ORM's work per row.
+            await apply(await session.connection(), self.outbox, batch)
         self.outbox.wake()
 
     async def _one_by_one(self, batch: list[tuple[Writes, asyncio.Future[None]]]) -> None:

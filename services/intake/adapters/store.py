@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+# Lookups run on a session or, cheaper, on a connection of their own.
+Reader = AsyncSession | AsyncConnection
 
 from shared.events import utcnow
 from shared.events.cases import CaseKind, CaseOpened
 from services.intake.adapters.batch_writer import Writes
-from services.intake.adapters.tables import cases, raw_messages
+from services.intake.adapters.tables import cases, raw_messages, refused_forms
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.threads import OpenCase
 
@@ -33,6 +36,26 @@ def keep_raw(writes: Writes, raw: Raw, case_id: str | None = None, at: datetime 
         message_id=raw.message_id, case_id=case_id,
     )
     return raw_id
+
+
+@dataclass(frozen=True)
+class RefusedForm:
+    """A web form refused with a 4xx: what arrived, as far as it was read, and why."""
+
+    form: str
+    status: int
+    reason: str  # the kinds of problem, e.g. "missing" or "email,phone"; never a value
+    content_type: str
+    data: bytes
+
+
+def keep_refused(writes: Writes, refused: RefusedForm) -> str:
+    refused_id = str(uuid4())
+    writes.insert(
+        refused_forms, id=refused_id, received_at=utcnow(), form=refused.form, status=refused.status,
+        reason=refused.reason[:300], content_type=refused.content_type[:200], raw=refused.data,
+    )
+    return refused_id
 
 
 def insert_case(writes: Writes, case: CaseOpened, contact: ReceivedContact) -> None:
@@ -58,16 +81,20 @@ def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
     writes.then(lambda session: session.execute(statement))
 
 
-async def reference_of_mail(session: AsyncSession, message_id: str, recipient: str) -> str | None:
+# Built once: asked for every inbound mail.
+_MAIL_SEEN = (
+    select(cases.c.reference)
+    .join(raw_messages, raw_messages.c.case_id == cases.c.id)
+    .where(raw_messages.c.message_id == bindparam("message_id"), raw_messages.c.recipient == bindparam("recipient"))
+)
+
+
+async def reference_of_mail(session: Reader, message_id: str, recipient: str) -> str | None:
     """The case a mail with this Message-ID to this mailbox already opened or joined."""
-    return await session.scalar(
-        select(cases.c.reference)
-        .join(raw_messages, raw_messages.c.case_id == cases.c.id)
-        .where(raw_messages.c.message_id == message_id, raw_messages.c.recipient == recipient)
-    )
+    return await session.scalar(_MAIL_SEEN, {"message_id": message_id, "recipient": recipient})
 
 
-async def case_answered(session: AsyncSession, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
+async def case_answered(session: Reader, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
     """The case named by `reference`, else the one the mails in `replies_to` belong to."""
     conditions = []
     if reference:
@@ -84,7 +111,7 @@ async def case_answered(session: AsyncSession, reference: str | None, replies_to
     return None
 
 
-async def complaint(session: AsyncSession, reference: str) -> OpenCase | None:
+async def complaint(session: Reader, reference: str) -> OpenCase | None:
     query = select(cases.c.id, cases.c.reference, cases.c.flags).where(
         cases.c.reference == reference, cases.c.kind == CaseKind.COMPLAINT
     )
@@ -92,7 +119,7 @@ async def complaint(session: AsyncSession, reference: str) -> OpenCase | None:
     return OpenCase(row.id, row.reference, tuple(row.flags)) if row else None
 
 
-async def first_kept(session: AsyncSession, case_id: str, recipients: Iterable[str]) -> datetime | None:
+async def first_kept(session: Reader, case_id: str, recipients: Iterable[str]) -> datetime | None:
     """When the first raw message to any of `recipients` was kept for this case."""
     return await session.scalar(
         select(raw_messages.c.received_at)

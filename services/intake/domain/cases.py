@@ -14,7 +14,9 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out over t
 
 
 def new_reference() -> str:
-    return "HX-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    # One read of the system's randomness, not eight; 256 is a multiple of 32, so each
+    # letter is still equally likely.
+    return "HX-" + "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in secrets.token_bytes(8))
 
 
 @dataclass(frozen=True)
