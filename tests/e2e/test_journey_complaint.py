@@ -4,22 +4,19 @@ Complaint Handling Code), an extension is agreed and moves it, the response meet
 tenant escalates by web form, Stage 2 is acknowledged and answered in time. Driven through
 SMTP and HTTP; checked on the SLA monitor's API and on doorstep.sla.outcomes."""
 
-import asyncio
-import smtplib
 from datetime import UTC, datetime
-from email.message import EmailMessage
 
 import httpx
 import pytest
 
 from shared.topics import Topic
-from tests.e2e.system import STAFF_TOKEN, System, running_system
+from tests.e2e.complaints import act, clock, complain_by_email
+from tests.e2e.system import System, running_system
 from tests.e2e.working_days import within_working_days
 from tests.kafka_reader import TopicReader, event_is
 
 pytestmark = pytest.mark.kafka
 
-STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 TENANT = "tenant.complaint@example.org"
 
 
@@ -29,48 +26,12 @@ def system(kafka_bootstrap, tmp_path_factory):
         yield running
 
 
-def complain_by_email(system: System) -> str:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = TENANT, "complaints@hexagon.org.uk", "Complaint"
-    mail.set_content("I am making a complaint: nobody came to fix my boiler after three promises.")
-    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=10) as smtp:
-        smtp.ehlo()
-        smtp.mail(TENANT)
-        smtp.rcpt("complaints@hexagon.org.uk")
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
-
-
-def act(system: System, reference: str, action: str, **body: object) -> dict:
-    response = httpx.post(system.url("intake", f"/staff/cases/{reference}/{action}"), json=body, headers=STAFF, timeout=10)
-    assert response.status_code == 202, response.text
-    return response.json()
-
-
-async def clock(system: System, case_id: str, definition: str, obligation: str, **expect: object) -> dict:
-    """The clock once it shows what is expected (the monitor applies events as they come)."""
-    def shows(found: dict) -> bool:
-        return all(
-            datetime.fromisoformat(found[k]) == v if isinstance(v, datetime) else found[k] == v
-            for k, v in expect.items()
-        )
-
-    async with asyncio.timeout(45):
-        while True:
-            clocks = httpx.get(system.url("sla_monitor", "/clocks"), params={"subject_id": case_id}, timeout=10).json()
-            found = [c for c in clocks if c["definition"] == definition and c["obligation"] == obligation]
-            if found and shows(found[0]):
-                return found[0]
-            await asyncio.sleep(0.3)
-
-
 async def met(outcomes: TopicReader, case_id: str, clock_id: str) -> dict:
     return (await outcomes.wait_for(event_is("sla.met", subject_id=case_id, clock_id=clock_id), timeout=45)).json()
 
 
 async def test_a_complaint_acknowledged_extended_answered_and_escalated_in_time(system: System, kafka_bootstrap: str):
-    reference = complain_by_email(system)
+    reference = complain_by_email(system, TENANT, "Complaint", "I am making a complaint: nobody came to fix my boiler after three promises.")
     async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
         case = (await cases.wait_for(event_is("case.opened", reference=reference), timeout=60)).json()
     case_id = case["case_id"]

@@ -7,10 +7,7 @@ tenant escalates by web form, Stage 2 is acknowledged, more time is agreed throu
 staff API and the Stage 2 response meets the agreed date. Driven through SMTP and HTTP;
 checked on doorstep.cases, .sla.breaches, .sla.outcomes and the monitor's API."""
 
-import asyncio
-import smtplib
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -18,54 +15,17 @@ import pytest
 
 from shared.events import parse_event
 from shared.topics import Topic
-from tests.e2e.system import STAFF_TOKEN, System, running_system
+from tests.e2e.complaints import act, clock, complain_by_email
+from tests.e2e.system import running_system
 from tests.e2e.working_days import LONDON, within_working_days
 from tests.kafka_reader import Seen, TopicReader, event_is
 
 pytestmark = pytest.mark.kafka
 
-STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 TENANT = "late.answer@example.org"
 # A Tuesday morning in February 2027: no bank holiday for the weeks that follow.
 RECEIVED_AROUND = datetime(2027, 2, 2, 10, 0, tzinfo=LONDON)
 STAGE1 = "complaint_stage1_response"
-
-
-def complain_by_email(system: System) -> str:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = TENANT, "complaints@hexagon.org.uk", "Formal complaint"
-    mail.set_content("I want to complain: my repair was cancelled three times and nobody told me why.")
-    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=15) as smtp:
-        smtp.ehlo()
-        smtp.mail(TENANT)
-        smtp.rcpt("complaints@hexagon.org.uk")
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
-
-
-def act(system: System, reference: str, action: str, **body: object) -> None:
-    response = httpx.post(
-        system.url("intake", f"/staff/cases/{reference}/{action}"), json=body, headers=STAFF, timeout=15
-    )
-    assert response.status_code == 202, response.text
-
-
-async def clock(system: System, case_id: str, definition: str, obligation: str, **expect: object) -> dict:
-    """The clock once it shows what is expected (the monitor applies events as they come)."""
-    def shows(found: dict) -> bool:
-        return all(
-            datetime.fromisoformat(found[k]) == v if isinstance(v, datetime) else found[k] == v
-            for k, v in expect.items()
-        )
-
-    async with asyncio.timeout(60):
-        while True:
-            clocks = httpx.get(system.url("sla_monitor", "/clocks"), params={"subject_id": case_id}, timeout=10).json()
-            found = [c for c in clocks if c["definition"] == definition and c["obligation"] == obligation]
-            if found and shows(found[0]):
-                return found[0]
-            await asyncio.sleep(0.3)
 
 
 def breaches_of(reader: TopicReader, case_id: str) -> list[Seen]:
@@ -79,7 +39,7 @@ async def test_a_stage_1_response_sent_late_is_breached_once_then_met_late_and_s
 
     # -- the first days: the complaint comes in and is acknowledged in time -----------------
     with running_system(kafka_bootstrap, workdir, at=RECEIVED_AROUND) as system:
-        reference = complain_by_email(system)
+        reference = complain_by_email(system, TENANT, "Formal complaint", "I want to complain: my repair was cancelled three times and nobody told me why.")
         async with TopicReader(kafka_bootstrap, Topic.CASES) as cases:
             case = (await cases.wait_for(event_is("case.opened", reference=reference), timeout=60)).json()
             case_id = case["case_id"]

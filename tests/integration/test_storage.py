@@ -216,14 +216,13 @@ class SlowRecorder(Recorder):
         await super().__call__(topic, payload, key, headers)
 
 
+# Row locks are PostgreSQL's: SQLite has none, and a service on SQLite runs as one process.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_relays_on_one_postgresql_database_send_each_row_once(
-    engine: AsyncEngine, outbox_table: Table, database_url: str
+    engine: AsyncEngine, outbox_table: Table
 ) -> None:
     """Replicas of a service share its database: each relays the rows the other has not
-    locked (FOR UPDATE SKIP LOCKED), so every event goes out once. SQLite has no row
-    locks; a service on SQLite runs as one process."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("row locks are PostgreSQL's")
+    locked (FOR UPDATE SKIP LOCKED), so every event goes out once."""
     sessions = session_factory(engine)
     events = [case_opened(str(uuid4()), f"DS-{n:06d}") for n in range(200)]
     async with sessions() as session:
