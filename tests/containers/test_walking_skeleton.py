@@ -4,11 +4,9 @@ deploy/Dockerfile. Driven through SMTP and HTTP, checked through Kafka, HTTP and
 that reaches the catcher."""
 
 import asyncio
-import smtplib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -16,6 +14,7 @@ import pytest
 
 from shared.topics import Topic
 from tests.kafka_reader import TopicReader, event_is
+from tests.mail_sender import send_mail as send_mail_to
 
 REPO = Path(__file__).resolve().parents[2]
 STAFF_TOKEN = "containers-staff-token"
@@ -57,16 +56,7 @@ def compose(docker_engine, tmp_path_factory) -> Iterator[None]:
 
 
 def send_mail(to: str, subject: str, body: str) -> str:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = TENANT, to, subject
-    mail.set_content(body)
-    with smtplib.SMTP("localhost", SMTP_PORT, timeout=30) as smtp:
-        smtp.ehlo()
-        smtp.mail(TENANT)
-        smtp.rcpt(to)
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
+    return send_mail_to(SMTP_PORT, TENANT, to, subject, body, host="localhost")
 
 
 async def eventually(check, timeout: float = 90):  # type: ignore[no-untyped-def]

@@ -3,13 +3,12 @@ the SLA monitor's clocks read until they show what is expected: the steps the co
 journeys share."""
 
 import asyncio
-import smtplib
 from datetime import datetime
-from email.message import EmailMessage
 
 import httpx
 
 from tests.e2e.system import STAFF_TOKEN, System
+from tests.mail_sender import send_mail
 
 STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 MAILBOX = "complaints@hexagon.org.uk"
@@ -17,16 +16,7 @@ MAILBOX = "complaints@hexagon.org.uk"
 
 def complain_by_email(system: System, tenant: str, subject: str, words: str) -> str:
     """The case reference intake's 250 reply names."""
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = tenant, MAILBOX, subject
-    mail.set_content(words)
-    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=15) as smtp:
-        smtp.ehlo()
-        smtp.mail(tenant)
-        smtp.rcpt(MAILBOX)
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
+    return send_mail(system.smtp_port, tenant, MAILBOX, subject, words)
 
 
 def act(system: System, reference: str, action: str, **body: object) -> dict:

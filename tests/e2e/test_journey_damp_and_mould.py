@@ -5,9 +5,7 @@ deadline counted from the day the letter came). Driven through SMTP and HTTP onl
 on the SLA monitor's API and on doorstep.sla.breaches."""
 
 import asyncio
-import smtplib
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 
 import httpx
 import pytest
@@ -16,6 +14,7 @@ from shared.topics import Topic
 from tests.e2e.system import STAFF_TOKEN, System, running_system
 from tests.e2e.working_days import within_working_days
 from tests.kafka_reader import TopicReader, event_is
+from tests.mail_sender import send_mail as send_mail_to
 
 pytestmark = pytest.mark.kafka
 
@@ -29,16 +28,7 @@ def system(kafka_bootstrap, tmp_path_factory):
 
 
 def send_mail(system: System, to: str, body: str) -> str:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = "tenant.damp@example.org", to, "A question"
-    mail.set_content(body)
-    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=10) as smtp:
-        smtp.ehlo()
-        smtp.mail("tenant.damp@example.org")
-        smtp.rcpt(to)
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
+    return send_mail_to(system.smtp_port, "tenant.damp@example.org", to, "A question", body)
 
 
 async def opened(kafka_bootstrap: str, reference: str) -> dict:

@@ -9,11 +9,9 @@ started is met, none breached. Driven through SMTP and HTTP (with Twilio's SDK t
 a fake of its API); checked on Kafka, the fake and a mail relay."""
 
 import asyncio
-import smtplib
 import socket
 import time
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 import httpx
 import pytest
@@ -25,6 +23,7 @@ from tests.e2e.system import STAFF_TOKEN, System, running_system, service_env
 from tests.e2e.working_days import LONDON, within_working_days
 from tests.fakes.twilio_api import FakeTwilio, serve_fake_twilio
 from tests.kafka_reader import TopicReader, event_is
+from tests.mail_sender import send_mail
 
 pytestmark = pytest.mark.kafka
 
@@ -69,16 +68,7 @@ def free_port() -> int:
 
 
 def email_the_repairs_team(system: System, body: str) -> str:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = TENANT_EMAIL, REPAIRS, "Emergency"
-    mail.set_content(body)
-    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=15) as smtp:
-        smtp.ehlo()
-        smtp.mail(TENANT_EMAIL)
-        smtp.rcpt(REPAIRS)
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
+    return send_mail(system.smtp_port, TENANT_EMAIL, REPAIRS, "Emergency", body)
 
 
 async def text_to_mobile(fake: FakeTwilio, containing: str, timeout: float = 60):  # type: ignore[no-untyped-def]

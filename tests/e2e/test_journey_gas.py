@@ -134,7 +134,7 @@ async def test_a_gas_check_offered_chased_escalated_and_breached_once_at_expiry(
         visit_day = datetime.fromisoformat(second["proposed_starts_at"]).astimezone(LONDON).date()
         with journey.at(at_london(visit_day, 9)) as system:
             no_access(system, token, booked)
-            third = await offer(journey, mobile, 3, visit_day)
+            await offer(journey, mobile, 3, visit_day)
             third_sent_on = visit_day
 
         # Two weeks with no answer to the third: handed to staff, once.

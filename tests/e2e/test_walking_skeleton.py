@@ -12,6 +12,7 @@ import pytest
 from shared.topics import Topic
 from tests.e2e.system import MIME_TOKEN, STAFF_TOKEN, System, running_system
 from tests.kafka_reader import TopicReader, event_is
+from tests.mail_sender import send_mail as send_mail_to
 
 pytestmark = pytest.mark.kafka
 
@@ -24,20 +25,7 @@ def system(kafka_bootstrap, tmp_path_factory):
 
 def send_mail(system: System, to: str, subject: str, body: str, message_id: str | None = None) -> str:
     """Send over SMTP; return the case reference from the server's 250 reply."""
-    mail = EmailMessage()
-    mail["From"] = "tenant.e2e@example.org"
-    mail["To"] = to
-    mail["Subject"] = subject
-    if message_id:
-        mail["Message-ID"] = message_id
-    mail.set_content(body)
-    with smtplib.SMTP("127.0.0.1", system.smtp_port, timeout=10) as smtp:
-        smtp.ehlo()
-        smtp.mail("tenant.e2e@example.org")
-        smtp.rcpt(to)
-        code, reply = smtp.data(mail.as_bytes())
-    assert code == 250, reply
-    return reply.decode().rsplit(" ", 1)[-1]
+    return send_mail_to(system.smtp_port, "tenant.e2e@example.org", to, subject, body, message_id)
 
 
 async def eventually(check, timeout: float = 45):  # type: ignore[no-untyped-def]
