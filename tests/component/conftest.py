@@ -17,6 +17,8 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from shared.db import migrate
 from shared.service import Runtime
+from services.intake.bootstrap import bootstrap as intake_bootstrap
+from services.intake.settings import IntakeSettings
 from services.notifier.bootstrap import bootstrap as notifier_bootstrap
 from services.notifier.settings import NotifierSettings
 from services.sla_monitor.bootstrap import bootstrap as sla_monitor_bootstrap
@@ -95,5 +97,14 @@ async def sla_monitor_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         handler_attempts=ATTEMPTS,
     )
     runtime = await _migrated(sla_monitor_bootstrap(settings))
+    yield runtime
+    await runtime.engine.dispose()
+
+
+@pytest.fixture
+async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """The intake service's runtime over a fresh SQLite file, no broker."""
+    settings = IntakeSettings(database_url=_sqlite(tmp_path, "intake"), kafka_bootstrap_servers=NO_BROKER)
+    runtime = await _migrated(intake_bootstrap(settings))
     yield runtime
     await runtime.engine.dispose()

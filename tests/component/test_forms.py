@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,18 +20,15 @@ from fastapi import FastAPI
 from faststream.kafka import TestKafkaBroker
 from sqlalchemy import select
 
-from shared.db import migrate
 from shared.events import parse_event
 from shared.service import Runtime
 from shared.standards.loader import load_all
 from shared.topics import Topic
 from services.intake.adapters.tables import cases, raw_messages, refused_forms
-from services.intake.bootstrap import bootstrap
 from services.intake.forms import FORMS, LONG_MAX
-from services.intake.settings import IntakeSettings
 from services.intake.web import add_form_routes
 from services.sla_monitor.domain.facts import facts_of
-from tests.component.conftest import NO_BROKER, record
+from tests.component.conftest import record
 
 BOOK = load_all()
 
@@ -59,17 +55,6 @@ OPENS = {
     "feedback": ("general_enquiry", None, "form:feedback"),
 }
 REFERENCE = re.compile(r"HX-[A-Z2-9]{8}")
-
-
-@pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = IntakeSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", kafka_bootstrap_servers=NO_BROKER
-    )
-    runtime = bootstrap(settings)
-    await migrate(runtime.migrations, settings.database())
-    yield runtime
-    await runtime.engine.dispose()
 
 
 @pytest.fixture

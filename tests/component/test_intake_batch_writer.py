@@ -2,32 +2,14 @@
 flush), each still lands whole or not at all, and one that fails fails alone."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.db import migrate
 from shared.service import Runtime
 from services.intake.adapters import store
 from services.intake.adapters.batch_writer import BatchWriter, Writes, writer_for
 from services.intake.adapters.tables import raw_messages
-from services.intake.bootstrap import bootstrap
-from services.intake.settings import IntakeSettings
-from tests.component.conftest import NO_BROKER
-
-
-@pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = IntakeSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", kafka_bootstrap_servers=NO_BROKER
-    )
-    runtime = bootstrap(settings)
-    await migrate(runtime.migrations, settings.database())
-    yield runtime
-    await runtime.engine.dispose()
 
 
 def commits_of(runtime: Runtime) -> list[int]:

@@ -17,34 +17,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from shared.db import migrate
 from shared.events.cases import Mailbox
 from shared.service import Runtime
 from shared.standards.loader import load_all
 from services.intake import handlers
 from services.intake.adapters.smtp import MailboxHandler, serve_smtp
 from services.intake.adapters.tables import cases, raw_messages
-from services.intake.bootstrap import bootstrap
 from services.intake.domain.mail import mailbox_for
-from services.intake.settings import IntakeSettings
 from services.intake.web import add_form_routes
-from tests.component.conftest import NO_BROKER
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 BOOK = load_all()
 REPAIRS = "repairs_reporting@hexagon.org.uk"
 TENANT = "jo.tenant@example.org"
-
-
-@pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = IntakeSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", kafka_bootstrap_servers=NO_BROKER
-    )
-    runtime = bootstrap(settings)
-    await migrate(runtime.migrations, settings.database())
-    yield runtime
-    await runtime.engine.dispose()
 
 
 @pytest.fixture

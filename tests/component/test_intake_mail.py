@@ -7,38 +7,21 @@ from the outbox table, as the relay would send them.
 """
 
 import json
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from shared.db import migrate
 from shared.events.cases import Mailbox
 from shared.service import Runtime
 from shared.standards.loader import load_all
 from services.intake import handlers
 from services.intake.adapters.tables import cases, raw_messages
-from services.intake.bootstrap import bootstrap
-from services.intake.settings import IntakeSettings
-from tests.component.conftest import NO_BROKER
 
 BOOK = load_all()
 REPAIRS = "repairs_reporting@hexagon.org.uk"
 TENANT = "jo.tenant@example.org"
-
-
-@pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = IntakeSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", kafka_bootstrap_servers=NO_BROKER
-    )
-    runtime = bootstrap(settings)
-    await migrate(runtime.migrations, settings.database())
-    yield runtime
-    await runtime.engine.dispose()
 
 
 def mail(subject: str, body: str, message_id: str, **headers: str) -> bytes:
