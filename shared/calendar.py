@@ -134,6 +134,10 @@ class WorkingCalendar:
     def local_date(self, instant: datetime) -> date:
         return self.local(instant).date()
 
+    def _day_of(self, instant: datetime) -> date:
+        """local_date() for an instant already checked to be aware."""
+        return instant.astimezone(self.zone).date()
+
     def at(self, day: date, wall_time: time) -> datetime:
         """The UTC instant of a London wall-clock time on `day`."""
         return datetime.combine(day, wall_time.replace(fold=0), tzinfo=self.zone).astimezone(UTC)
@@ -196,8 +200,9 @@ class WorkingCalendar:
         _require_aware(end)
         if end < start:
             raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
-        self._cover(self.local_date(start), self.local_date(end))
-        return self._office_time_before(end) - self._office_time_before(start)
+        first, last = self._day_of(start), self._day_of(end)
+        self._cover(first, last)
+        return self._office_time_before(end, last) - self._office_time_before(start, first)
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """The instant when `duration` of office-hours time has passed after `start`."""
@@ -206,10 +211,10 @@ class WorkingCalendar:
             raise ValueError(f"cannot add a negative working time: {duration}")
         if not duration:
             return start.astimezone(UTC)
-        first = self.local_date(start)
+        first = self._day_of(start)
         # At least three working days in every seven calendar days, holidays and all.
         self._cover(first, first + timedelta(days=7 + 3 * (duration // self._day_length + 1)))
-        return self._after_office_time(self._office_time_before(start) + duration)
+        return self._after_office_time(self._office_time_before(start, first) + duration)
 
     def working_time_points(
         self, start: datetime, end: datetime, fractions: Iterable[float]
@@ -221,8 +226,9 @@ class WorkingCalendar:
         _require_aware(end)
         if end < start:
             raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
-        self._cover(self.local_date(start), self.local_date(end))
-        first, last = self._office_time_before(start), self._office_time_before(end)
+        first_day, last_day = self._day_of(start), self._day_of(end)
+        self._cover(first_day, last_day)
+        first, last = self._office_time_before(start, first_day), self._office_time_before(end, last_day)
         points = []
         for fraction in fractions:
             if fraction < 0:
@@ -259,8 +265,8 @@ class WorkingCalendar:
             days, rest = days - 1, self._day_length
         return self.opening_of(self._working_days[days]) + rest
 
-    def _office_time_before(self, instant: datetime) -> timedelta:
-        day = self.local_date(instant)
+    def _office_time_before(self, instant: datetime, day: date) -> timedelta:
+        """`day` is the instant's London date, which the caller has already worked out."""
         before = bisect_left(self._working_days, day) * self._day_length
         if not self.is_working_day(day):
             return before

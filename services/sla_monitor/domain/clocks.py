@@ -104,22 +104,40 @@ def start(
         part for part in (applicable.pack_id, definition.id, subject.id, instance) if part
     )
     return Clock(
-        id=clock_id,
-        definition=definition.id,
-        standard=f"{applicable.pack_id}@{applicable.effective_from.isoformat()}",
-        obligation=Obligation(applicable.pack_kind),
-        name=definition.name,
-        source=f"{definition.source.document}: {definition.source.text}",
-        subject_type=subject.type,
-        subject_id=subject.id,
-        reference=subject.reference,
-        instance=instance,
-        unit=definition.target.unit,
-        started_at=at,
-        deadline=deadline,
-        warning_fractions=definition.warnings,
-        warnings=warning_points(definition.warnings, definition.target.unit, at, deadline),
+        clock_id,
+        *_described(applicable),
+        subject.type,
+        subject.id,
+        subject.reference,
+        instance,
+        definition.target.unit,
+        at,
+        deadline,
+        ClockState.RUNNING,
+        definition.warnings,
+        warning_points(definition.warnings, definition.target.unit, at, deadline),
     )
+
+
+_DESCRIBED: dict[tuple[str, date, str], tuple[str, str, Obligation, str, str]] = {}
+
+
+def _described(applicable: ApplicableClock) -> tuple[str, str, Obligation, str, str]:
+    """What every clock of one definition says about itself, worked out once: definition,
+    standard, obligation, name and source, in the order Clock takes them. (Keyed by ids:
+    hashing the definition itself would cost more than building the strings.)"""
+    key = (applicable.pack_id, applicable.effective_from, applicable.clock.id)
+    described = _DESCRIBED.get(key)
+    if described is None:
+        definition = applicable.clock
+        described = _DESCRIBED[key] = (
+            definition.id,
+            f"{applicable.pack_id}@{applicable.effective_from.isoformat()}",
+            Obligation(applicable.pack_kind),
+            definition.name,
+            f"{definition.source.document}: {definition.source.text}",
+        )
+    return described
 
 
 def certificate_due(
