@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -168,8 +169,36 @@ def _clock_line(
 def view(name: str, colour: bool) -> tuple[tuple[str, ...], Describe]:
     """The topics and the line format for a named view, or for one topic."""
     if name == "breaches":
-        return tuple(BREACH_TOPICS), lambda k, v, t: describe_clock_event(k, v, t, colour)
+        return tuple(BREACH_TOPICS), once_each(lambda k, v, t: describe_clock_event(k, v, t, colour))
     return (name,), describe
+
+
+def once_each(line: Describe, remember: int = 100_000) -> Describe:
+    """Delivery is at least once: a relay stopped between publishing a record and marking
+    it sent publishes it again, with the same event id. Staff see each event once; the
+    last `remember` ids are kept."""
+    seen: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(key: bytes | None, value: bytes, timestamp_ms: int) -> str | None:
+        event_id = _event_id(value)
+        if event_id is not None:
+            if event_id in seen:
+                return None
+            seen[event_id] = None
+            if len(seen) > remember:
+                seen.popitem(last=False)
+        return line(key, value, timestamp_ms)
+
+    return first_time
+
+
+def _event_id(value: bytes) -> str | None:
+    try:
+        event = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    event_id = event.get("event_id") if isinstance(event, dict) else None
+    return event_id if isinstance(event_id, str) else None
 
 
 async def tail(

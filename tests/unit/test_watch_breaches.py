@@ -19,6 +19,7 @@ from services.cli.watch import (
     describe,
     describe_clock_event,
     late_by,
+    once_each,
     view,
     working_days_late,
 )
@@ -180,3 +181,23 @@ def test_any_other_name_is_one_topic_described_plainly():
     topics, line = view(Topic.CASES, colour=True)
     assert topics == (Topic.CASES,)
     assert line is describe
+
+
+def test_the_breaches_view_shows_a_record_delivered_twice_once():
+    _, line = view("breaches", colour=False)
+    breach = SlaBreached(**fields())
+    at = ms(THURSDAY_EVENING)
+    first = line(breach.key(), serialize(breach), at)
+    assert first is not None and "BREACH" in first
+    assert line(breach.key(), serialize(breach), at + 50) is None  # the same event id again
+    another = SlaBreached(**fields(deadline=TUESDAY_CLOSE + timedelta(days=1)))
+    assert line(another.key(), serialize(another), at) is not None
+
+
+def test_only_the_latest_ids_are_remembered():
+    line = once_each(lambda key, value, at: "shown", remember=2)
+    records = [serialize(SlaBreached(**fields(deadline=TUESDAY_CLOSE + timedelta(days=n)))) for n in range(3)]
+    assert [line(b"k", r, 0) for r in records] == ["shown"] * 3
+    assert line(b"k", records[0], 0) == "shown"  # forgotten: the two after it pushed it out
+    assert line(b"k", records[2], 0) is None
+    assert line(b"k", b"not json", 0) == "shown" and line(b"k", b"not json", 0) == "shown"
