@@ -131,7 +131,7 @@ async def _insert_prepared(session: AsyncSession, rows: list[dict[str, object]])
     sql, converters = prepared
     await connection.exec_driver_sql(
         sql,
-        [tuple(convert(row[name]) if convert else row[name] for name, convert in converters) for row in rows],
+        [tuple([convert(row[name]) if convert else row[name] for name, convert in converters]) for row in rows],
     )
 
 
