@@ -2,6 +2,7 @@
 then relayed to Kafka, so a crash between the two loses nothing and invents nothing."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from shared.db import UtcDateTime
 from shared.events import Event, serialize, utcnow
+from shared.relay_lock import Exclusive
 from shared.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,10 @@ class Outbox:
         poll_seconds: float = 0.5,
         reset_producer: ResetProducer | None = None,
         producer_is_broken: BrokenProducer = lambda _: False,
+        exclusive: Exclusive = contextlib.nullcontext,
     ) -> None:
         self.table = table
+        self.exclusive = exclusive
         self.sessions = sessions
         self.publish = publish
         self.poll_seconds = poll_seconds
@@ -129,6 +133,10 @@ class Outbox:
         """Relay up to `limit` unpublished rows, oldest first: every record is handed to
         the producer before any is awaited, so they go out in batches, then the rows are
         marked in one statement."""
+        async with self.exclusive():
+            return await self._relay(limit)
+
+    async def _relay(self, limit: int) -> int:
         table = self.table
         async with self.sessions() as session:
             # Core statements on the session's connection: none of the ORM's work per row.

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from shared.db import make_engine, migrate, session_factory
 from shared.kafka import ensure_topics, make_broker, producer_is_broken, publisher, restart_producer
 from shared.outbox import Outbox
+from shared.relay_lock import relay_exclusive
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def build_runtime(
         publisher(broker),
         reset_producer=lambda: restart_producer(broker),
         producer_is_broken=producer_is_broken,
+        exclusive=relay_exclusive(settings.database()),
     )
     return Runtime(settings, engine, sessions, broker, outbox, migrations)
 

@@ -25,6 +25,7 @@ from shared.db import make_engine, migrate, session_factory
 from shared.events import parse_event
 from shared.events.cases import CaseKind, CaseOpened, Channel
 from shared.outbox import Outbox
+from shared.relay_lock import relay_exclusive
 from shared.topics import Topic
 
 SERVICES = ("intake", "scheduler", "notifier", "sla_monitor")
@@ -216,20 +217,20 @@ class SlowRecorder(Recorder):
         await super().__call__(topic, payload, key, headers)
 
 
-# Row locks are PostgreSQL's: SQLite has none, and a service on SQLite runs as one process.
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_two_relays_on_one_postgresql_database_send_each_row_once(
-    engine: AsyncEngine, outbox_table: Table
+async def test_two_relays_on_one_database_send_each_row_once(
+    engine: AsyncEngine, outbox_table: Table, database_url: str
 ) -> None:
-    """Replicas of a service share its database: each relays the rows the other has not
-    locked (FOR UPDATE SKIP LOCKED), so every event goes out once."""
+    """Replicas of a service share its database. On PostgreSQL each relays the rows the
+    other has not locked (FOR UPDATE SKIP LOCKED); on SQLite, which has no row locks, one
+    relays at a time (the relay lock). Either way every event goes out once."""
     sessions = session_factory(engine)
     events = [case_opened(str(uuid4()), f"DS-{n:06d}") for n in range(200)]
     async with sessions() as session:
         await Outbox(outbox_table, sessions, Recorder()).add(session, Topic.CASES, *events)
         await session.commit()
     recorders = [SlowRecorder(), SlowRecorder()]
-    relays = [Outbox(outbox_table, sessions, recorder) for recorder in recorders]
+    # Each relay its own lock, as in two processes.
+    relays = [Outbox(outbox_table, sessions, r, exclusive=relay_exclusive(database_url)) for r in recorders]
 
     async def drain(relay: Outbox) -> None:
         while await relay.relay_pending(limit=20):
@@ -239,7 +240,26 @@ async def test_two_relays_on_one_postgresql_database_send_each_row_once(
 
     sent = [headers["event_id"] for recorder in recorders for _, _, _, headers in recorder.published]
     assert sorted(sent) == sorted(str(event.event_id) for event in events)
-    assert all(recorder.published for recorder in recorders)  # both took a share
+    if database_url.startswith("postgresql"):
+        assert all(recorder.published for recorder in recorders)  # both took a share at once
+
+
+async def test_the_relay_lock_is_one_holder_at_a_time_and_free_again_after(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+    first, second = relay_exclusive(url), relay_exclusive(url)
+    order: list[str] = []
+
+    async def hold(lock, name: str) -> None:  # type: ignore[no-untyped-def]
+        async with lock():
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    await asyncio.gather(hold(first, "a"), hold(second, "b"))
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+    async with asyncio.timeout(1):  # released: taken again at once
+        async with first():
+            pass
 
 
 async def test_outbox_relays_nothing_from_a_rolled_back_transaction(
