@@ -62,11 +62,11 @@ class Monitor:
         """Read, work out, then write: on SQLite the write lock is taken by the first
         write, so another replica (or the relay, or the timer) writes while this one
         works the batch out; a clock changed meanwhile fails the write (StaleClocks)."""
-        subjects = {subject_of(event).id for event, _ in events}
-        batch = ClockBatch(await clock_store.for_subjects(session, subjects))
+        subjects = [subject_of(event).id for event, _ in events]
+        batch = ClockBatch(await clock_store.for_subjects(session, set(subjects)))
         outcomes: dict[Topic, list[Event]] = {}
-        for event, origin in events:
-            applied = self.rules.apply(event, batch.clocks_of(subject_of(event).id))
+        for (event, origin), subject in zip(events, subjects, strict=True):
+            applied = self.rules.apply(event, batch.clocks_of(subject))
             batch.change(applied.changed)
             batch.start(applied.started, origin)
             for topic, outcome in applied.outcomes:

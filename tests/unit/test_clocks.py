@@ -112,7 +112,7 @@ def clocks_for(book: StandardsBook, event: AnyEvent) -> list[Clock]:
     """The clocks `event` starts on a subject with no clocks yet, as the monitor starts them."""
     at = event_time(event)
     return [
-        start(applicable, subject_of(event), instance_of(event), at, due_reference(event))
+        start(applicable, subject_of(event), instance_of(event), at, due_reference(event, at))
         for applicable in clocks_started_by(book, facts_of(event), local_date(at))
     ]
 

@@ -147,15 +147,30 @@ def _prepared_insert(dialect: Dialect) -> tuple[str, list[tuple[str, Callable[[o
         order = compiled.positiontup
         _PREPARED[key] = None if order is None else (
             compiled.string,
-            [(name, _converter(clocks.c[name].type, dialect)) for name in order],
+            [(name, _converter(name, clocks.c[name].type, dialect)) for name in order],
         )
     return _PREPARED[key]
 
 
-def _converter(column_type: object, dialect: Dialect) -> Callable[[object], object] | None:
+def _converter(name: str, column_type: object, dialect: Dialect) -> Callable[[object], object] | None:
     if dialect.name == "sqlite" and isinstance(column_type, UtcDateTime):
         return sqlite_utc_text
-    return column_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[attr-defined]
+    to_json = column_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[attr-defined]
+    if name == "warning_fractions" and to_json is not None:
+        return _once_per_value(to_json)  # one definition's fractions, the same for each clock
+    return to_json
+
+
+def _once_per_value(convert: Callable[[object], object]) -> Callable[[object], object]:
+    known: dict[tuple[object, ...], object] = {}
+
+    def converted(value: object) -> object:
+        key = tuple(value)  # type: ignore[call-overload]
+        if key not in known:
+            known[key] = convert(value)
+        return known[key]
+
+    return converted
 
 
 def sqlite_utc_text(value: object) -> str | None:

@@ -54,7 +54,7 @@ class ClockRules:
             definition = self.definition(clock)
             if definition is not None:
                 self._progress(applied, clock, definition, event, facts, at)
-        applied.started += self._started(event, facts, existing)
+        applied.started += self._started(event, facts, existing, at)
         return applied
 
     def _progress(  # noqa: PLR0913
@@ -99,20 +99,22 @@ class ClockRules:
             )
         return self._known_effects[key]
 
-    def _started(self, event: AnyEvent, facts: EventFacts, existing: list[Clock]) -> list[Clock]:
-        subject, at = subject_of(event), event_time(event)
+    def _started(
+        self, event: AnyEvent, facts: EventFacts, existing: list[Clock], at: datetime
+    ) -> list[Clock]:
+        subject = subject_of(event)
         starting = clocks_started_by(self.book, facts, _standards_date(subject, existing, at))
-        started = [self._start(applicable, event, subject, existing) for applicable in starting]
+        started = [self._start(applicable, event, subject, existing, at) for applicable in starting]
         return [clock for clock in started if not _already_out_of_reach(clock)]
 
-    def _start(
-        self, applicable: ApplicableClock, event: AnyEvent, subject: Subject, existing: list[Clock]
+    def _start(  # noqa: PLR0913
+        self, applicable: ApplicableClock, event: AnyEvent, subject: Subject, existing: list[Clock], at: datetime
     ) -> Clock:
         due_on = None
         if isinstance(event, CertificateRecorded):
             due_on = rules.certificate_due(applicable.clock, event, _previous_due(existing, applicable))
         return rules.start(
-            applicable, subject, instance_of(event), event_time(event), due_reference(event), due_on
+            applicable, subject, instance_of(event), at, due_reference(event, at), due_on
         )
 
     def _chained(self, stopped: Clock, at: datetime) -> list[Clock]:

@@ -115,9 +115,10 @@ def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def due_reference(event: AnyEvent) -> datetime:
-    """What a 'before the previous working day' target counts back from."""
+def due_reference(event: AnyEvent, happened: datetime) -> datetime:
+    """What a 'before the previous working day' target counts back from: the appointment,
+    for a booking; otherwise when the event happened."""
     if isinstance(event, AppointmentBooked):
         return event.starts_at
-    return event_time(event)
+    return happened
 
