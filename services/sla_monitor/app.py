@@ -1,6 +1,5 @@
 """The SLA monitor: every promise's clock, and a breach on Kafka the moment one is missed."""
 
-import asyncio
 import gc
 import logging
 from datetime import datetime
@@ -25,7 +24,7 @@ from services.sla_monitor.bootstrap import bootstrap
 from services.sla_monitor.domain import clocks as rules
 from services.sla_monitor.handlers import Monitor
 from services.sla_monitor.reporting.http import add_report_routes
-from services.sla_monitor.timer import DeadlineTimer
+from services.sla_monitor.timer import Alarm, DeadlineTimer
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +60,15 @@ class ClockOut(BaseModel):
 
 def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None) -> FastAPI:
     runtime = runtime or bootstrap()
-    changed = asyncio.Event()
-    ownership = PartitionOwnership(INPUTS, on_change=changed.set)
-    monitor = Monitor(runtime, book or load_all(), ownership, changed)
+    alarm = Alarm()
+    ownership = PartitionOwnership(INPUTS, on_change=alarm.now)
+    monitor = Monitor(runtime, book or load_all(), ownership, alarm)
     ownership.subscriber = _subscribe(runtime, monitor, ownership)
     declare_publications(
         runtime.broker,
         {Topic.SLA_WARNINGS: SlaWarning, Topic.SLA_BREACHES: SlaBreached, Topic.SLA_OUTCOMES: SlaMet},
     )
-    timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, changed)
+    timer = DeadlineTimer(monitor.alert_due, monitor.next_alert, alarm)
     forget_start, forget_stop = every(3600, monitor.forget_old_events, "forget-old-events")
     runtime.on_start += [_warm_up, timer.start, forget_start]
     runtime.on_stop += [timer.stop, forget_stop]

@@ -1,7 +1,6 @@
 """The monitor's use cases: apply each event to the clocks it concerns; at each
 clock's next warning or deadline, say so on Kafka."""
 
-import asyncio
 import heapq
 import logging
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from services.sla_monitor.domain.batch import ClockBatch
 from services.sla_monitor.domain.clocks import Clock
 from services.sla_monitor.domain.facts import event_time, subject_of
 from services.sla_monitor.reporting import facts as reporting_facts
+from services.sla_monitor.timer import Alarm
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ class Monitor:
     runtime: Runtime
     book: StandardsBook
     ownership: Ownership
-    # Set whenever a deadline may have moved: the timer then looks again at once.
-    deadlines_changed: asyncio.Event
+    # Told each batch's soonest new alert: the timer wakes if it is sooner than its own.
+    alarm: Alarm
 
     def __post_init__(self) -> None:
         self.rules = ClockRules(self.book)
@@ -53,15 +53,17 @@ class Monitor:
         async with self.runtime.sessions.begin() as session:
             fresh = await clock_store.not_yet_applied(session, ids)
             todo = _merged_by_time(_first_of_each(ids, events, fresh))
-            if todo:
-                await self._apply_all(session, todo)
+            soonest = await self._apply_all(session, todo) if todo else None
         self.runtime.outbox.wake()
-        self.deadlines_changed.set()
+        self.alarm.by(soonest)
 
-    async def _apply_all(self, session: AsyncSession, events: list[tuple[AnyEvent, Origin]]) -> None:
+    async def _apply_all(
+        self, session: AsyncSession, events: list[tuple[AnyEvent, Origin]]
+    ) -> datetime | None:
         """Read, work out, then write: on SQLite the write lock is taken by the first
         write, so another replica (or the relay, or the timer) writes while this one
-        works the batch out; a clock changed meanwhile fails the write (StaleClocks)."""
+        works the batch out; a clock changed meanwhile fails the write (StaleClocks).
+        Returns the soonest warning or deadline among the clocks started or changed."""
         subjects = [subject_of(event).id for event, _ in events]
         batch = ClockBatch(await clock_store.for_subjects(session, set(subjects)))
         outcomes: dict[Topic, list[Event]] = {}
@@ -76,6 +78,7 @@ class Monitor:
         for topic, emitted in outcomes.items():
             await self.runtime.outbox.add(session, topic, *emitted)
         await reporting_facts.record_many(session, [event for event, _ in events])
+        return batch.soonest_alert()
 
     # -- the timer's side ------------------------------------------------------------
 

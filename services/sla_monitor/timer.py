@@ -16,16 +16,35 @@ LONGEST_SLEEP = 30.0
 CATCH_UP_RETRY = 0.05
 
 
+class Alarm:
+    """What wakes the timer early: a batch of events bringing a warning or deadline
+    sooner than the one it sleeps until, or a change of partitions (look again now).
+    A batch whose clocks are all due later leaves the timer asleep, and the database
+    is not asked for the soonest alert again after every batch."""
+
+    def __init__(self) -> None:
+        self.rung = asyncio.Event()
+        # The alert the timer sleeps until; None: it knows of none, so any wakes it.
+        self.sleeping_until: datetime | None = None
+
+    def now(self) -> None:
+        self.rung.set()
+
+    def by(self, at: datetime | None) -> None:
+        if at is not None and (self.sleeping_until is None or at < self.sleeping_until):
+            self.rung.set()
+
+
 class DeadlineTimer:
     def __init__(
         self,
         fire: Callable[[], Awaitable[bool]],
         next_alert: Callable[[], Awaitable[datetime | None]],
-        deadlines_changed: asyncio.Event,
+        alarm: Alarm,
     ) -> None:
         self.fire = fire
         self.next_alert = next_alert
-        self._wake = deadlines_changed
+        self.alarm = alarm
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -38,15 +57,19 @@ class DeadlineTimer:
 
     async def _run(self) -> None:
         while True:
-            self._wake.clear()
+            self.alarm.rung.clear()
+            self.alarm.sleeping_until = None  # until known: any new alert wakes it
             try:
-                all_done = await self.fire()
-                delay = self._seconds_until(await self.next_alert()) if all_done else CATCH_UP_RETRY
+                if await self.fire():
+                    at = await self.next_alert()
+                    self.alarm.sleeping_until, delay = at, self._seconds_until(at)
+                else:
+                    self.alarm.sleeping_until, delay = utcnow(), CATCH_UP_RETRY
             except Exception as error:  # noqa: BLE001 - keep timing; the database may be back soon
                 log.warning("deadline timer failed; retrying", extra={"reason": type(error).__name__})
                 delay = 1.0
             try:
-                await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.wait_for(self.alarm.rung.wait(), delay)
             except TimeoutError:
                 pass
 

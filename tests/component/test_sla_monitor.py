@@ -18,6 +18,7 @@ from services.sla_monitor.adapters.ownership import OwnsEverything
 from services.sla_monitor.app import create_app
 from services.sla_monitor.domain.clocks import Clock, ClockState
 from services.sla_monitor.handlers import Monitor
+from services.sla_monitor.timer import Alarm
 from shared.events import Event, parse_event, serialize
 from shared.events.appointments import (
     WorksOrderRaised,
@@ -260,7 +261,7 @@ async def test_a_breach_is_published_once_however_often_it_is_looked_for(
 async def test_two_monitors_racing_publish_one_breach(
     sla_monitor_runtime: Runtime, monitor: Monitor, breaches: Recorder, book
 ):  # type: ignore[no-untyped-def]
-    other_replica = Monitor(sla_monitor_runtime, book, OwnsEverything(), asyncio.Event())
+    other_replica = Monitor(sla_monitor_runtime, book, OwnsEverything(), Alarm())
     async with TestKafkaBroker(sla_monitor_runtime.broker) as broker:
         await publish(broker, letter_opened())
         await asyncio.gather(monitor.alert_due(), other_replica.alert_due())
@@ -331,12 +332,20 @@ async def test_a_case_received_now_is_not_breached_yet(
     assert letter.next_alert_at is not None and letter.next_alert_at > datetime.now(UTC)
 
 
-async def test_a_new_clock_wakes_the_deadline_timer(sla_monitor_runtime: Runtime, book):  # type: ignore[no-untyped-def]
-    changed = asyncio.Event()
-    watched = Monitor(sla_monitor_runtime, book, OwnsEverything(), changed)
-    await watched.apply(letter_opened(), Origin(str(Topic.CASES), 0, 0))
-    assert changed.is_set()
-    assert await clock_states(sla_monitor_runtime) == {"letter_reply": "running"}
+async def test_only_a_clock_due_sooner_than_the_timer_sleeps_wakes_it(sla_monitor_runtime: Runtime, book):  # type: ignore[no-untyped-def]
+    alarm = Alarm()
+    watched = Monitor(sla_monitor_runtime, book, OwnsEverything(), alarm)
+    now = datetime.now(UTC)
+    alarm.sleeping_until = now + timedelta(days=1)
+
+    await watched.apply(letter_opened(received_at=now), Origin(str(Topic.CASES), 0, 0))
+    assert not alarm.rung.is_set()  # its first warning is days away
+
+    other_case = "0c6e1d2a-4b3f-4e8a-9c1d-2e3f4a5b6c7d"
+    overdue = letter_opened().model_copy(update={"case_id": other_case, "correlation_id": other_case})
+    await watched.apply(overdue, Origin(str(Topic.CASES), 0, 1))
+    assert alarm.rung.is_set()  # received thirty days ago: due already
+    assert await clock_states(sla_monitor_runtime, other_case) == {"letter_reply": "running"}
 
 
 async def test_closing_a_complaint_cancels_its_clocks(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.sla_monitor import timer as timer_module
-from services.sla_monitor.timer import CATCH_UP_RETRY, LONGEST_SLEEP, DeadlineTimer
+from services.sla_monitor.timer import CATCH_UP_RETRY, LONGEST_SLEEP, Alarm, DeadlineTimer
 
 
 class Fake:
@@ -41,8 +41,8 @@ class Fake:
 
 
 @pytest.fixture
-def woken() -> asyncio.Event:
-    return asyncio.Event()
+def woken() -> Alarm:
+    return Alarm()
 
 
 @pytest.fixture
@@ -51,14 +51,14 @@ def fake() -> Fake:
 
 
 @pytest.fixture
-async def running(fake: Fake, woken: asyncio.Event) -> AsyncIterator[DeadlineTimer]:
+async def running(fake: Fake, woken: Alarm) -> AsyncIterator[DeadlineTimer]:
     timer = DeadlineTimer(fake.fire, fake.next_alert, woken)
     yield timer
     await timer.stop()
 
 
 async def test_it_fires_at_start_and_again_at_once_when_woken(
-    running: DeadlineTimer, fake: Fake, woken: asyncio.Event
+    running: DeadlineTimer, fake: Fake, woken: Alarm
 ):
     await running.start()
     assert await fake.fired_at_least(1, within=1.0)
@@ -66,7 +66,7 @@ async def test_it_fires_at_start_and_again_at_once_when_woken(
     assert len(fake.fired) == 1  # nothing due: it sleeps (up to LONGEST_SLEEP)
 
     before = time.monotonic()
-    woken.set()
+    woken.now()
     assert await fake.fired_at_least(2, within=1.0)
     assert fake.fired[1] - before < 0.5
 
@@ -84,7 +84,7 @@ async def test_it_sleeps_until_the_next_alert(running: DeadlineTimer, fake: Fake
     assert -0.05 < late_by < 0.3
 
 
-async def test_it_retries_quickly_while_something_due_waits_for_the_inputs(woken: asyncio.Event):
+async def test_it_retries_quickly_while_something_due_waits_for_the_inputs(woken: Alarm):
     fake = Fake(answers=lambda number: number > 3)  # three times "not caught up yet"
     timer = DeadlineTimer(fake.fire, fake.next_alert, woken)
     await timer.start()
@@ -97,14 +97,14 @@ async def test_it_retries_quickly_while_something_due_waits_for_the_inputs(woken
         await timer.stop()
 
 
-async def test_it_keeps_going_after_fire_fails(running: DeadlineTimer, fake: Fake, woken: asyncio.Event):
+async def test_it_keeps_going_after_fire_fails(running: DeadlineTimer, fake: Fake, woken: Alarm):
     fake.raise_on = {1}
     await running.start()
     assert await fake.fired_at_least(1, within=1.0)
     await asyncio.sleep(0.05)
     assert running._task is not None and not running._task.done()
 
-    woken.set()
+    woken.now()
     assert await fake.fired_at_least(2, within=1.0)
 
 
@@ -114,7 +114,7 @@ async def test_after_a_failure_it_tries_again_within_seconds(running: DeadlineTi
     assert await fake.fired_at_least(2, within=2.5)  # retried after about a second, not LONGEST_SLEEP
 
 
-async def test_a_failing_next_alert_does_not_stop_it(woken: asyncio.Event):
+async def test_a_failing_next_alert_does_not_stop_it(woken: Alarm):
     fake = Fake()
     calls = 0
 
@@ -127,13 +127,13 @@ async def test_a_failing_next_alert_does_not_stop_it(woken: asyncio.Event):
     await timer.start()
     try:
         assert await fake.fired_at_least(1, within=1.0)
-        woken.set()
+        woken.now()
         assert await fake.fired_at_least(2, within=1.0)
     finally:
         await timer.stop()
 
 
-async def test_it_stops_cleanly_and_fires_no_more(running: DeadlineTimer, fake: Fake, woken: asyncio.Event):
+async def test_it_stops_cleanly_and_fires_no_more(running: DeadlineTimer, fake: Fake, woken: Alarm):
     await running.start()
     assert await fake.fired_at_least(1, within=1.0)
     task = running._task
@@ -141,12 +141,12 @@ async def test_it_stops_cleanly_and_fires_no_more(running: DeadlineTimer, fake: 
     assert task is not None and task.done()
 
     count = len(fake.fired)
-    woken.set()
+    woken.now()
     await asyncio.sleep(0.1)
     assert len(fake.fired) == count
 
 
-async def test_stop_before_start_does_nothing(fake: Fake, woken: asyncio.Event):
+async def test_stop_before_start_does_nothing(fake: Fake, woken: Alarm):
     await DeadlineTimer(fake.fire, fake.next_alert, woken).stop()
     assert fake.fired == []
 
@@ -158,3 +158,28 @@ def test_sleeps_are_bounded():
     assert DeadlineTimer._seconds_until(now + timedelta(days=1)) == LONGEST_SLEEP
     assert 9 < DeadlineTimer._seconds_until(now + timedelta(seconds=10)) <= 10
     assert timer_module.CATCH_UP_RETRY < 1.0
+
+
+async def test_an_alert_sooner_than_the_one_it_sleeps_until_wakes_it_and_a_later_one_does_not(
+    running: DeadlineTimer, fake: Fake, woken: Alarm
+):
+    alert = datetime.now(UTC) + timedelta(seconds=10)
+    fake.next_alert_at = lambda: alert
+    await running.start()
+    assert await fake.fired_at_least(1, within=1.0)
+    await asyncio.sleep(0.05)
+    assert woken.sleeping_until == alert
+
+    woken.by(alert + timedelta(seconds=1))
+    woken.by(None)
+    await asyncio.sleep(0.1)
+    assert len(fake.fired) == 1
+
+    woken.by(alert - timedelta(seconds=1))
+    assert await fake.fired_at_least(2, within=1.0)
+
+
+def test_knowing_of_no_alert_any_alert_wakes_it():
+    alarm = Alarm()
+    alarm.by(datetime.now(UTC) + timedelta(days=365))
+    assert alarm.rung.is_set()

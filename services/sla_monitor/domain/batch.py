@@ -1,6 +1,7 @@
 """The clocks of a batch of events, changed in memory and written once (pure)."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from shared.kafka import Origin
 from services.sla_monitor.domain.clocks import Clock
@@ -44,3 +45,8 @@ class ClockBatch:
         """Each stored clock that is now different, with what it was when loaded."""
         pairs = [(self._clocks[clock_id], self._stored[clock_id]) for clock_id in sorted(self._changed)]
         return [(clock, was) for clock, was in pairs if clock != was]
+
+    def soonest_alert(self) -> datetime | None:
+        """The soonest warning or deadline of the clocks started or changed."""
+        touched = [self._clocks[clock_id] for clock_id in (*self._origins, *self._changed)]
+        return min((c.next_alert_at for c in touched if c.next_alert_at is not None), default=None)
