@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     select,
     update,
 )
@@ -26,6 +27,11 @@ from shared.relay_lock import Exclusive
 from shared.topics import Topic
 
 log = logging.getLogger(__name__)
+
+# A published row is kept as long as the topics keep their records, for looking into what
+# was sent, then deleted: it carries all that its event carries.
+KEEP_PUBLISHED = timedelta(days=7)
+FORGET_IN_CHUNKS_OF = 5_000  # rows per transaction, so no writer waits long behind it
 
 # Hands one record to the producer, in order; what it returns, if anything, is awaited
 # before the rows are marked as relayed.
@@ -91,6 +97,18 @@ class Outbox:
             "event_type": event.event_type,
             "created_at": now,
         }
+
+    async def forget_published(self, before: datetime | None = None) -> int:
+        """Delete the rows published before `before` (default: KEEP_PUBLISHED ago)."""
+        cutoff = before or utcnow() - KEEP_PUBLISHED
+        table, forgotten = self.table, 0
+        while True:
+            chunk = select(table.c.id).where(table.c.published_at < cutoff).limit(FORGET_IN_CHUNKS_OF)
+            async with self.sessions.begin() as session:
+                deleted = (await session.execute(delete(table).where(table.c.id.in_(chunk)))).rowcount
+            forgotten += deleted
+            if deleted < FORGET_IN_CHUNKS_OF:
+                return forgotten
 
     def wake(self) -> None:
         """Called after a commit that added events: relay them now, not at the next poll."""

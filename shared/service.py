@@ -53,7 +53,8 @@ def build_runtime(
         producer_is_broken=producer_is_broken,
         exclusive=relay_exclusive(settings.database()),
     )
-    return Runtime(settings, engine, sessions, broker, outbox, migrations)
+    forget_start, forget_stop = every(3600, outbox.forget_published, "outbox-forget-published")
+    return Runtime(settings, engine, sessions, broker, outbox, migrations, [forget_start], [forget_stop])
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ import importlib
 import importlib.util
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -275,3 +275,25 @@ async def test_outbox_relays_nothing_from_a_rolled_back_transaction(
 
     assert await outbox.relay_pending() == 0
     assert recorder.published == []
+
+
+async def test_published_rows_are_forgotten_after_the_topics_would_have_dropped_them(
+    engine: AsyncEngine, outbox_table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shared.outbox.FORGET_IN_CHUNKS_OF", 3)  # several chunks
+    sessions = session_factory(engine)
+    outbox = Outbox(outbox_table, sessions, Recorder())
+    events = [case_opened(str(uuid4()), f"DS-{n:06d}") for n in range(8)]
+    async with sessions.begin() as session:
+        await outbox.add(session, Topic.CASES, *events)
+    assert await outbox.relay_pending() == 8
+    unsent = case_opened(str(uuid4()), "DS-000099")
+    async with sessions.begin() as session:
+        await outbox.add(session, Topic.CASES, unsent)
+
+    assert await outbox.forget_published() == 0  # published just now: kept for 7 days
+    later = datetime.now(UTC) + timedelta(days=8)
+    assert await outbox.forget_published(before=later) == 8
+    async with sessions() as session:
+        left = (await session.execute(select(outbox_table.c.event_id, outbox_table.c.published_at))).all()
+    assert left == [(str(unsent.event_id), None)]  # an unsent row is never forgotten
