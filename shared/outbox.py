@@ -3,7 +3,7 @@ then relayed to Kafka, so a crash between the two loses nothing and invents noth
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -72,11 +72,12 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
 
     async def add(self, session: AsyncSession | AsyncConnection, topic: Topic, *events: Event) -> None:
+        await session.execute(self.table.insert(), self.rows(topic, events))
+
+    def rows(self, topic: Topic, events: Iterable[Event]) -> list[dict[str, object]]:
+        """The outbox rows of `events`, for a caller that inserts them itself."""
         now = utcnow()
-        await session.execute(
-            self.table.insert(),
-            [self._row(topic, event, now) for event in events],
-        )
+        return [self._row(topic, event, now) for event in events]
 
     def _row(self, topic: Topic, event: Event, now: datetime) -> dict[str, object]:
         return {

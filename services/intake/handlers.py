@@ -144,7 +144,7 @@ async def escalate_complaint(
         )
         if earlier is None:
             writes.emit(Topic.CASES, escalation)
-        await apply(session, runtime.outbox, [writes])
+        await session.run_sync(lambda sync: apply(sync.connection(), runtime.outbox, [writes]))
     if earlier is None:
         runtime.outbox.wake()
         log.info("complaint escalated", extra={"case_id": case.case_id, "reference": case.reference})

@@ -78,7 +78,7 @@ def insert_case(writes: Writes, case: CaseOpened, contact: ReceivedContact) -> N
 
 def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
     statement = update(cases).where(cases.c.id == case_id).values(flags=list(flags))
-    writes.then(lambda session: session.execute(statement))
+    writes.then(lambda connection: connection.execute(statement))
 
 
 # Built once: asked for every inbound mail.
