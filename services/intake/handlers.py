@@ -2,7 +2,10 @@
 one transaction with the outbox, so what is accepted is kept and said exactly once."""
 
 import logging
+import weakref
 from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.events import utcnow
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
@@ -11,6 +14,7 @@ from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters import store
 from services.intake.adapters.batch_writer import BatchWriter, Writes, apply, writer_for
+from services.intake.adapters.database_work import DatabaseWork
 from services.intake.adapters.store import Raw, RefusedForm
 from services.intake.domain.cases import (
     ReceivedContact,
@@ -61,11 +65,13 @@ async def receive_mail(
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
     kept = Raw(recipient, raw, mail.message_id)
-    async with runtime.engine.connect() as connection:
-        if mail.message_id and (known := await store.reference_of_mail(connection, mail.message_id, recipient)):
-            log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
-            return known
-        answered = await store.case_answered(connection, mail.case_reference, mail.replies_to)
+    seen = await _reads(runtime).read(
+        lambda connection: store.mail_seen(connection, mail.message_id, recipient, mail.case_reference, mail.replies_to)
+    )
+    if seen.known:
+        log.info("mail received again", extra={"reference": seen.known, "mailbox": mailbox})
+        return seen.known
+    answered = seen.answered
     if mail.automatic:
         raw_id = await _keep_only(runtime, kept)
         log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
@@ -161,3 +167,13 @@ async def _keep_only(runtime: Runtime, raw: Raw) -> str:
 
 def _writer(runtime: Runtime) -> BatchWriter:
     return writer_for(runtime.sessions, runtime.outbox)
+
+
+_readers: "weakref.WeakKeyDictionary[AsyncEngine, DatabaseWork]" = weakref.WeakKeyDictionary()
+
+
+def _reads(runtime: Runtime) -> DatabaseWork:
+    """The lookups each mail needs, on a connection (and, for SQLite, a thread) of their own."""
+    if (reads := _readers.get(runtime.engine)) is None:
+        reads = _readers[runtime.engine] = DatabaseWork(runtime.engine, "intake-reads")
+    return reads

@@ -4,8 +4,7 @@ PostgreSQL flush once per commit; a burst of mail on several connections would
 otherwise wait in line for one flush and half a dozen statements each.
 
 On a SQLite file the whole transaction is one call to a thread of the writer's own, on
-a synchronous connection: through aiosqlite every statement, the BEGIN and the COMMIT
-were each a hand-off to its thread and back to the event loop.
+a synchronous connection (see database_work).
 
 Each request's writes still land whole or not at all: if a shared transaction fails,
 every request in it is written again in a transaction of its own, so one bad request
@@ -16,16 +15,15 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from shared.db import sqlite_file_engine
 from shared.events import Event
 from shared.outbox import Outbox
 from shared.topics import Topic
+from services.intake.adapters.database_work import DatabaseWork
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +74,9 @@ class BatchWriter:
     def __init__(self, sessions: async_sessionmaker, outbox: Outbox, max_batch: int = MAX_BATCH) -> None:
         self.outbox = outbox
         self.max_batch = max_batch
-        engine: AsyncEngine = sessions.kw["bind"]
-        sqlite = sqlite_file_engine(engine)
-        self._transaction = _InThread(sqlite, engine) if sqlite else _OnLoop(engine)
+        self._database = DatabaseWork(sessions.kw["bind"], "intake-writer")
         # The engine whose connections commit the batches (for its events, in tests).
-        self.engine: Engine = sqlite or engine.sync_engine
+        self.engine: Engine = self._database.engine
         self._waiting: list[tuple[Writes, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -109,7 +105,7 @@ class BatchWriter:
                 _settle(done)
 
     async def _commit(self, batch: list[Writes]) -> None:
-        await self._transaction(lambda connection: apply(connection, self.outbox, batch))
+        await self._database.transaction(lambda connection: apply(connection, self.outbox, batch))
         self.outbox.wake()
 
     async def _one_by_one(self, batch: list[tuple[Writes, asyncio.Future[None]]]) -> None:
@@ -120,47 +116,6 @@ class BatchWriter:
                 _settle(done, error)
             else:
                 _settle(done)
-
-
-Work = Callable[[Connection], None]
-
-
-class _OnLoop:
-    """Any database: the transaction on an async connection, its statements run by
-    `run_sync` (Core statements: none of the ORM's work per row)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    async def __call__(self, work: Work) -> None:
-        async with self.engine.begin() as connection:
-            await connection.run_sync(work)
-
-
-class _InThread:
-    """A SQLite file: the transaction begun, written and committed in one call to a
-    thread of its own, on one synchronous connection."""
-
-    def __init__(self, engine: Engine, owner: AsyncEngine) -> None:
-        self.engine = engine
-        self._thread: ThreadPoolExecutor | None = None
-        # Closed with the service's own engine; opened again if it is used after.
-        event.listen(owner.sync_engine, "engine_disposed", lambda _engine: self.close())
-
-    async def __call__(self, work: Work) -> None:
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="intake-writer")
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
-
-    def _transaction(self, work: Work) -> None:
-        with self.engine.begin() as connection:
-            work(connection)
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._thread.submit(self.engine.dispose)
-            self._thread.shutdown(wait=False)
-            self._thread = None
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None = None) -> None:
