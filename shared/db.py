@@ -34,7 +34,7 @@ def sqlite_file_engine(engine: AsyncEngine) -> Engine | None:
     url = engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    sync = create_engine(url.set(drivername="sqlite"), connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
+    sync = create_engine(url.set(drivername="sqlite"), connect_args={"timeout": 30}, pool_size=2, max_overflow=0)
     event.listen(sync, "connect", _sqlite_pragmas)
     return sync
 

@@ -2,11 +2,9 @@
 one transaction with the outbox, so what is accepted is kept and said exactly once."""
 
 import logging
-import weakref
 from uuid import uuid4
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from shared.database_work import database_work
 from shared.events import utcnow
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
@@ -14,7 +12,6 @@ from shared.standards.models import StandardsBook
 from shared.topics import Topic
 from services.intake.adapters import store
 from services.intake.adapters.batch_writer import BatchWriter, Writes, apply, writer_for
-from services.intake.adapters.database_work import DatabaseWork
 from services.intake.adapters.store import Raw, RefusedForm
 from services.intake.domain.cases import (
     ReceivedContact,
@@ -65,7 +62,7 @@ async def receive_mail(
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
     kept = Raw(recipient, raw, mail.message_id)
-    seen = await _reads(runtime).read(
+    seen = await database_work(runtime.engine).read(
         lambda connection: store.mail_seen(connection, mail.message_id, recipient, mail.case_reference, mail.replies_to)
     )
     if seen.known:
@@ -167,13 +164,3 @@ async def _keep_only(runtime: Runtime, raw: Raw) -> str:
 
 def _writer(runtime: Runtime) -> BatchWriter:
     return writer_for(runtime.sessions, runtime.outbox)
-
-
-_readers: "weakref.WeakKeyDictionary[AsyncEngine, DatabaseWork]" = weakref.WeakKeyDictionary()
-
-
-def _reads(runtime: Runtime) -> DatabaseWork:
-    """The lookups each mail needs, on a connection (and, for SQLite, a thread) of their own."""
-    if (reads := _readers.get(runtime.engine)) is None:
-        reads = _readers[runtime.engine] = DatabaseWork(runtime.engine, "intake-reads")
-    return reads

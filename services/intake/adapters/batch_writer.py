@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from shared.events import Event
 from shared.outbox import Outbox
 from shared.topics import Topic
-from services.intake.adapters.database_work import DatabaseWork
+from shared.database_work import database_work
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class BatchWriter:
     def __init__(self, sessions: async_sessionmaker, outbox: Outbox, max_batch: int = MAX_BATCH) -> None:
         self.outbox = outbox
         self.max_batch = max_batch
-        self._database = DatabaseWork(sessions.kw["bind"], "intake-writer")
+        self._database = database_work(sessions.kw["bind"])
         # The engine whose connections commit the batches (for its events, in tests).
         self.engine: Engine = self._database.engine
         self._waiting: list[tuple[Writes, asyncio.Future[None]]] = []
