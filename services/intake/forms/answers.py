@@ -26,9 +26,19 @@ POSTCODE_MAX = 10
 # -- cleaning --------------------------------------------------------------------------
 
 
+def _controls_but(keep: str) -> re.Pattern[str]:
+    """Unicode's control characters (category Cc: C0, DEL and C1, all below U+00A0) but `keep`."""
+    controls = (chr(c) for c in range(0xA0) if unicodedata.category(chr(c)) == "Cc" and chr(c) not in keep)
+    return re.compile(f"[{''.join(map(re.escape, controls))}]")
+
+
+# One regex substitution in C, not a Python test of every character.
+_NOT_KEPT = {keep: _controls_but(keep) for keep in ("\t\n\r", "\t\n")}
+
+
 def _printable(text: str, keep: str) -> str:
     text = text.encode("utf-8", errors="replace").decode("utf-8")  # lone surrogates from JSON
-    return "".join(c for c in text if c in keep or unicodedata.category(c) != "Cc")
+    return _NOT_KEPT[keep].sub("", text)
 
 
 def _one_line(value: object) -> object:
