@@ -25,7 +25,8 @@ Work = Callable[[Connection], T]
 
 class DatabaseWork:
     def __init__(self, engine: AsyncEngine, name: str) -> None:
-        self._async = engine
+        # Weakly, so that database_work's registry does not keep a service's engine alive.
+        self._async = weakref.ref(engine)
         self._sqlite = sqlite_file_engine(engine)
         self._name = name
         self._threads: dict[str, ThreadPoolExecutor] = {}
@@ -43,16 +44,22 @@ class DatabaseWork:
     async def transaction(self, work: Work[T]) -> T:
         """`work` in one transaction, committed before this returns."""
         if self._sqlite is None:
-            async with self._async.begin() as connection:
+            async with self._engine().begin() as connection:
                 return await connection.run_sync(work)
         return await self._in_thread("writes", _transaction, work)
 
     async def read(self, work: Work[T]) -> T:
         """`work` on a connection that commits nothing."""
         if self._sqlite is None:
-            async with self._async.connect() as connection:
+            async with self._engine().connect() as connection:
                 return await connection.run_sync(work)
         return await self._in_thread("reads", _read, work)
+
+    def _engine(self) -> AsyncEngine:
+        engine = self._async()
+        if engine is None:
+            raise RuntimeError("the service's engine is gone")
+        return engine
 
     async def _in_thread(self, kind: str, how: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
         assert self._sqlite is not None
