@@ -12,7 +12,7 @@ import asyncio
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +30,8 @@ class DatabaseWork:
         self._sqlite = sqlite_file_engine(engine)
         self._name = name
         self._threads: dict[str, ThreadPoolExecutor] = {}
+        self._reads_waiting: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        self._reader: asyncio.Task[None] | None = None
         # The engine whose connections do the work (for its events, in tests).
         self.engine: Engine = self._sqlite or engine.sync_engine
         if self._sqlite is not None:
@@ -54,6 +56,30 @@ class DatabaseWork:
             async with self._engine().connect() as connection:
                 return await connection.run_sync(work)
         return await self._in_thread("reads", _read, work)
+
+    async def read_together(self, work: Work[T]) -> T:
+        """`work` read with whatever other reads are waiting, all in one hand-off (each
+        gets its own result or error): lookups asked for by requests arriving together."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._reads_waiting.append((work, done))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_waiting(), name="database-reads")
+        return await done
+
+    async def _read_waiting(self) -> None:
+        while self._reads_waiting:
+            batch, self._reads_waiting = self._reads_waiting, []
+            try:
+                outcomes = await self.read(lambda connection: [_outcome(work, connection) for work, _ in batch])
+            except Exception as error:  # noqa: BLE001 - handed to every read that asked
+                outcomes = [(None, error)] * len(batch)
+            for (_, done), (value, error) in zip(batch, outcomes):
+                if done.done():  # the request went away
+                    continue
+                if error is not None:
+                    done.set_exception(error)
+                else:
+                    done.set_result(value)
 
     def _engine(self) -> AsyncEngine:
         engine = self._async()
@@ -83,6 +109,13 @@ def database_work(engine: AsyncEngine) -> DatabaseWork:
     if (work := _works.get(engine)) is None:
         work = _works[engine] = DatabaseWork(engine, "db")
     return work
+
+
+def _outcome(work: Work[T], connection: Connection) -> tuple[T | None, Exception | None]:
+    try:
+        return work(connection), None
+    except Exception as error:  # noqa: BLE001 - the caller's to raise
+        return None, error
 
 
 def _transaction(engine: Engine, work: Work[T]) -> T:

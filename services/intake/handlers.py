@@ -62,7 +62,7 @@ async def receive_mail(
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
     kept = Raw(recipient, raw, mail.message_id)
-    seen = await database_work(runtime.engine).read(
+    seen = await database_work(runtime.engine).read_together(
         lambda connection: store.mail_seen(connection, mail.message_id, recipient, mail.case_reference, mail.replies_to)
     )
     if seen.known:

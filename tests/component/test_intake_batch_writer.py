@@ -71,3 +71,24 @@ async def test_a_batch_writes_each_table_in_one_statement(intake: Runtime):
     statements.clear()
     await asyncio.gather(*(writer.write(keeping(n)) for n in range(1, 30)))
     assert statements.count("INSERT") <= 2 and await kept(intake) == 30
+
+
+async def test_reads_asked_for_together_share_one_hand_off_and_each_gets_its_own_answer(intake: Runtime):
+    from shared.database_work import database_work
+
+    reads = database_work(intake.engine)
+    await asyncio.gather(*(writer_for(intake.sessions, intake.outbox).write(keeping(n)) for n in range(3)))
+    handed: list[int] = []
+    event.listen(reads.engine, "checkout", lambda *_: handed.append(1))
+
+    def fails(_connection):  # type: ignore[no-untyped-def]
+        raise LookupError("this one")
+
+    count = lambda connection: connection.scalar(select(func.count()).select_from(raw_messages))  # noqa: E731
+    results = await asyncio.gather(
+        reads.read_together(count), reads.read_together(fails), *(reads.read_together(count) for _ in range(8)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], LookupError)
+    assert [r for i, r in enumerate(results) if i != 1] == [3] * 9
+    assert 1 <= len(handed) <= 2  # the first alone at most, then the rest together
