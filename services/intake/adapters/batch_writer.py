@@ -4,7 +4,7 @@ PostgreSQL flush once per commit; a burst of mail on several connections would
 otherwise wait in line for one flush and half a dozen statements each.
 
 On a SQLite file the whole transaction is one call to a thread of the writer's own, on
-a synchronous connection (see database_work).
+a synchronous connection (see shared/database_work.py).
 
 Each request's writes still land whole or not at all: if a shared transaction fails,
 every request in it is written again in a transaction of its own, so one bad request
@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from shared.database_work import database_work
 from shared.events import Event
 from shared.outbox import Outbox
 from shared.topics import Topic
-from shared.database_work import database_work
 
 log = logging.getLogger(__name__)
 
