@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Dialect, TypeDecorator, event
+from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -26,6 +26,17 @@ def make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=SQLITE_POOL_SIZE, max_overflow=32)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def sqlite_file_engine(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file as `engine` (None for any other
+    database, or SQLite in memory), for work done whole in a thread of its own."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    sync = create_engine(url.set(drivername="sqlite"), connect_args={"timeout": 30}, pool_size=2, max_overflow=0)
+    event.listen(sync, "connect", _sqlite_pragmas)
+    return sync
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

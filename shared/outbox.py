@@ -4,7 +4,7 @@ then relayed to Kafka, so a crash between the two loses nothing and invents noth
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -13,14 +13,18 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Row,
+    Select,
     String,
     Table,
+    Update,
     delete,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from shared.database_work import DatabaseWork
 from shared.db import UtcDateTime
 from shared.events import Event, serialize, utcnow
 from shared.relay_lock import Exclusive
@@ -80,13 +84,23 @@ class Outbox:
         self.producer_is_broken = producer_is_broken
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._database: DatabaseWork | None = None
+
+    def relay_alone(self, database: DatabaseWork) -> None:
+        """For a service that is the only relay of its SQLite file: pending rows are read,
+        and then marked, each in one hand-off to `database`'s thread, instead of a
+        transaction held open on aiosqlite (a hand-off per statement, fetch and close)
+        while they are sent. Other processes on the file wait for the relay lock."""
+        if database.in_thread:
+            self._database = database
 
     async def add(self, session: AsyncSession | AsyncConnection, topic: Topic, *events: Event) -> None:
+        await session.execute(self.table.insert(), self.rows(topic, events))
+
+    def rows(self, topic: Topic, events: Iterable[Event]) -> list[dict[str, object]]:
+        """The outbox rows of `events`, for a caller that inserts them itself."""
         now = utcnow()
-        await session.execute(
-            self.table.insert(),
-            [self._row(topic, event, now) for event in events],
-        )
+        return [self._row(topic, event, now) for event in events]
 
     def _row(self, topic: Topic, event: Event, now: datetime) -> dict[str, object]:
         return {
@@ -152,32 +166,54 @@ class Outbox:
         the producer before any is awaited, so they go out in batches, then the rows are
         marked in one statement."""
         async with self.exclusive():
-            return await self._relay(limit)
+            if self._database is not None:
+                return await self._relay_alone(limit)
+            return await self._relay_in_transaction(limit)
 
-    async def _relay(self, limit: int) -> int:
-        table = self.table
+    async def _relay_in_transaction(self, limit: int) -> int:
         async with self.sessions() as session:
             # Core statements on the session's connection: none of the ORM's work per row.
             connection = await session.connection()
             rows = (
                 await connection.execute(
-                    select(table.c.id, table.c.topic, table.c.payload, table.c.key, table.c.event_type, table.c.event_id)
-                    .where(table.c.published_at.is_(None))
-                    .order_by(table.c.id)
-                    .limit(limit)
-                    # Replicas relay disjoint rows (PostgreSQL; SQLite has one writer anyway).
+                    self._pending(limit)
+                    # Replicas relay disjoint rows on PostgreSQL; on SQLite, one at a time (`exclusive`).
                     .with_for_update(skip_locked=True)
                 )
             ).all()
             if not rows:
                 return 0
-            sent = [
-                await self.publish(topic, payload, key, {"event_type": event_type, "event_id": event_id})
-                for _, topic, payload, key, event_type, event_id in rows
-            ]
-            await asyncio.gather(*(confirmed for confirmed in sent if confirmed is not None))
-            await connection.execute(
-                update(table).where(table.c.id.in_([row[0] for row in rows])).values(published_at=utcnow())
-            )
+            await self._send(rows)
+            await connection.execute(self._mark([row[0] for row in rows]))
             await session.commit()
         return len(rows)
+
+    async def _relay_alone(self, limit: int) -> int:
+        assert self._database is not None
+        pending = self._pending(limit)
+        rows = await self._database.read(lambda connection: connection.execute(pending).all())
+        if not rows:
+            return 0
+        await self._send(rows)
+        mark = self._mark([row[0] for row in rows])
+        await self._database.transaction(lambda connection: connection.execute(mark))
+        return len(rows)
+
+    def _pending(self, limit: int) -> Select:
+        table = self.table
+        return (
+            select(table.c.id, table.c.topic, table.c.payload, table.c.key, table.c.event_type, table.c.event_id)
+            .where(table.c.published_at.is_(None))
+            .order_by(table.c.id)
+            .limit(limit)
+        )
+
+    async def _send(self, rows: Sequence[Row]) -> None:
+        sent = [
+            await self.publish(topic, payload, key, {"event_type": event_type, "event_id": event_id})
+            for _, topic, payload, key, event_type, event_id in rows
+        ]
+        await asyncio.gather(*(confirmed for confirmed in sent if confirmed is not None))
+
+    def _mark(self, ids: list[int]) -> Update:
+        return update(self.table).where(self.table.c.id.in_(ids)).values(published_at=utcnow())

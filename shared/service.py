@@ -83,7 +83,12 @@ def http_app(runtime: Runtime, title: str, description: str) -> FastAPI:
         async with running(runtime):
             yield
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    # No OpenTelemetry provider is configured in Doorstep: FastAPI would look for one at
+    # every request (the global providers, the environment).
+    app = FastAPI(
+        title=title, description=description, lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, _invalid_request)
 

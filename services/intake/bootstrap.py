@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from shared.database_work import database_work
 from shared.service import Runtime, build_runtime
 from services.intake.adapters.tables import metadata
 from services.intake.settings import IntakeSettings
@@ -10,4 +11,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def bootstrap(settings: IntakeSettings | None = None) -> Runtime:
-    return build_runtime(settings or IntakeSettings(), metadata, MIGRATIONS)
+    runtime = build_runtime(settings or IntakeSettings(), metadata, MIGRATIONS)
+    # One intake process relays its outbox (several were tried over one SQLite file
+    # and were slower).
+    runtime.outbox.relay_alone(database_work(runtime.engine))
+    return runtime

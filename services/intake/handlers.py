@@ -4,6 +4,7 @@ one transaction with the outbox, so what is accepted is kept and said exactly on
 import logging
 from uuid import uuid4
 
+from shared.database_work import database_work
 from shared.events import utcnow
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
@@ -61,11 +62,13 @@ async def receive_mail(
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
     kept = Raw(recipient, raw, mail.message_id)
-    async with runtime.engine.connect() as connection:
-        if mail.message_id and (known := await store.reference_of_mail(connection, mail.message_id, recipient)):
-            log.info("mail received again", extra={"reference": known, "mailbox": mailbox})
-            return known
-        answered = await store.case_answered(connection, mail.case_reference, mail.replies_to)
+    seen = await database_work(runtime.engine).read_together(
+        lambda connection: store.mail_seen(connection, mail.message_id, recipient, mail.case_reference, mail.replies_to)
+    )
+    if seen.known:
+        log.info("mail received again", extra={"reference": seen.known, "mailbox": mailbox})
+        return seen.known
+    answered = seen.answered
     if mail.automatic:
         raw_id = await _keep_only(runtime, kept)
         log.info("automatic reply ignored", extra={"raw_id": raw_id, "mailbox": mailbox})
@@ -144,7 +147,7 @@ async def escalate_complaint(
         )
         if earlier is None:
             writes.emit(Topic.CASES, escalation)
-        await apply(session, runtime.outbox, [writes])
+        await session.run_sync(lambda sync: apply(sync.connection(), runtime.outbox, [writes]))
     if earlier is None:
         runtime.outbox.wake()
         log.info("complaint escalated", extra={"case_id": case.case_id, "reference": case.reference})

@@ -297,3 +297,54 @@ async def test_published_rows_are_forgotten_after_the_topics_would_have_dropped_
     async with sessions() as session:
         left = (await session.execute(select(outbox_table.c.event_id, outbox_table.c.published_at))).all()
     assert left == [(str(unsent.event_id), None)]  # an unsent row is never forgotten
+
+
+# --- intake's group commit and lookups ------------------------------------------------
+
+
+async def test_intake_keeps_a_mail_once_and_threads_its_reply_on_both_databases(database_url: str):
+    """Intake's batch writer and mail lookups run their statements synchronously (in a
+    thread of their own on SQLite, by run_sync on PostgreSQL): each database keeps the
+    case, the raw mail and the events, finds the same mail sent again, and threads a
+    reply into its case."""
+    from email.message import EmailMessage
+
+    from sqlalchemy import func
+
+    from shared.events.cases import Mailbox
+    from shared.standards.loader import load_all
+    from services.intake import handlers
+    from services.intake.adapters.tables import cases, outbox, raw_messages
+    from services.intake.bootstrap import bootstrap
+    from services.intake.settings import IntakeSettings
+
+    def mail(message_id: str, body: str, **headers: str) -> bytes:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "t@example.org", "repairs@hexagon.org.uk", "Tap"
+        message["Message-ID"] = message_id
+        for name, value in headers.items():
+            message[name.replace("_", "-")] = value
+        message.set_content(body)
+        return message.as_bytes()
+
+    runtime = bootstrap(IntakeSettings(database_url=database_url, kafka_bootstrap_servers="127.0.0.1:1"))
+    await migrate(runtime.migrations, database_url)
+    book, to = load_all(), "repairs@hexagon.org.uk"
+    try:
+        first = mail("<one@example.org>", "The kitchen tap is leaking.")
+        references = await asyncio.gather(
+            handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, first),
+            *(handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, mail(f"<{n}@example.org>", "Mould.")) for n in range(5)),
+        )
+        again = await handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, first)
+        reply = mail("<two@example.org>", "Still leaking.", In_Reply_To="<one@example.org>")
+        threaded = await handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, reply)
+        async with runtime.engine.connect() as connection:
+            count = lambda table: connection.scalar(select(func.count()).select_from(table))  # noqa: E731
+            counted = (await count(cases), await count(raw_messages), await count(outbox))
+    finally:
+        await runtime.engine.dispose()
+    assert references[0] and again == threaded == references[0]
+    assert len(set(references)) == 6
+    # Six cases, seven mails kept; six case.opened and six acknowledgements, one message received.
+    assert counted == (6, 7, 13)

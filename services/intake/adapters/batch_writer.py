@@ -3,6 +3,9 @@ one INSERT per table for all of them, so one disk flush makes many durable. SQLi
 PostgreSQL flush once per commit; a burst of mail on several connections would
 otherwise wait in line for one flush and half a dozen statements each.
 
+On a SQLite file the whole transaction is one call to a thread of the writer's own, on
+a synchronous connection (see shared/database_work.py).
+
 Each request's writes still land whole or not at all: if a shared transaction fails,
 every request in it is written again in a transaction of its own, so one bad request
 fails alone.
@@ -11,12 +14,13 @@ fails alone.
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from shared.database_work import database_work
 from shared.events import Event
 from shared.outbox import Outbox
 from shared.topics import Topic
@@ -24,7 +28,7 @@ from shared.topics import Topic
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 128
-Step = Callable[[AsyncSession | AsyncConnection], Awaitable[Any]]
+Step = Callable[[Connection], Any]
 
 
 class Writes:
@@ -45,9 +49,10 @@ class Writes:
         self.events.setdefault(topic, []).extend(events)
 
 
-async def apply(session: AsyncSession | AsyncConnection, outbox: Outbox, batch: list[Writes]) -> None:
-    """Write `batch` in the transaction of `session` (or a connection): one INSERT per
-    table for all of it."""
+def apply(connection: Connection, outbox: Outbox, batch: list[Writes]) -> None:
+    """Write `batch` in the transaction of `connection`: one INSERT per table for all of
+    it. Synchronous, so that it runs whole in a thread, or in an async connection's
+    `run_sync`."""
     rows: dict[Table, list[dict[str, Any]]] = {}
     events: dict[Topic, list[Event]] = {}
     for writes in batch:
@@ -56,19 +61,22 @@ async def apply(session: AsyncSession | AsyncConnection, outbox: Outbox, batch: 
         for topic, topic_events in writes.events.items():
             events.setdefault(topic, []).extend(topic_events)
     for table, table_rows in rows.items():
-        await session.execute(table.insert(), table_rows)
+        connection.execute(table.insert(), table_rows)
     for writes in batch:
         for step in writes.steps:
-            await step(session)
-    for topic, topic_events in events.items():
-        await outbox.add(session, topic, *topic_events)
+            step(connection)
+    outbox_rows = [row for topic, topic_events in events.items() for row in outbox.rows(topic, topic_events)]
+    if outbox_rows:
+        connection.execute(outbox.table.insert(), outbox_rows)
 
 
 class BatchWriter:
     def __init__(self, sessions: async_sessionmaker, outbox: Outbox, max_batch: int = MAX_BATCH) -> None:
-        self.sessions = sessions
         self.outbox = outbox
         self.max_batch = max_batch
+        self._database = database_work(sessions.kw["bind"])
+        # The engine whose connections commit the batches (for its events, in tests).
+        self.engine: Engine = self._database.engine
         self._waiting: list[tuple[Writes, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -97,9 +105,7 @@ class BatchWriter:
                 _settle(done)
 
     async def _commit(self, batch: list[Writes]) -> None:
-        async with self.sessions.begin() as session:
-            # Core statements on the session's connection: none of the ORM's work per row.
-            await apply(await session.connection(), self.outbox, batch)
+        await self._database.transaction(lambda connection: apply(connection, self.outbox, batch))
         self.outbox.wake()
 
     async def _one_by_one(self, batch: list[tuple[Writes, asyncio.Future[None]]]) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # Lookups run on a session or, cheaper, on a connection of their own.
@@ -78,7 +78,7 @@ def insert_case(writes: Writes, case: CaseOpened, contact: ReceivedContact) -> N
 
 def set_flags(writes: Writes, case_id: str, flags: Iterable[str]) -> None:
     statement = update(cases).where(cases.c.id == case_id).values(flags=list(flags))
-    writes.then(lambda session: session.execute(statement))
+    writes.then(lambda connection: connection.execute(statement))
 
 
 # Built once: asked for every inbound mail.
@@ -89,12 +89,29 @@ _MAIL_SEEN = (
 )
 
 
-async def reference_of_mail(session: Reader, message_id: str, recipient: str) -> str | None:
+@dataclass(frozen=True)
+class MailSeen:
+    """What intake already knows of an inbound mail: the case it opened or joined before
+    (the same mail sent again), else the open case it answers."""
+
+    known: str | None
+    answered: OpenCase | None
+
+
+def mail_seen(
+    connection: Connection, message_id: str | None, recipient: str, reference: str | None, replies_to: tuple[str, ...]
+) -> MailSeen:
+    if message_id and (known := reference_of_mail(connection, message_id, recipient)):
+        return MailSeen(known, None)
+    return MailSeen(None, case_answered(connection, reference, replies_to))
+
+
+def reference_of_mail(connection: Connection, message_id: str, recipient: str) -> str | None:
     """The case a mail with this Message-ID to this mailbox already opened or joined."""
-    return await session.scalar(_MAIL_SEEN, {"message_id": message_id, "recipient": recipient})
+    return connection.scalar(_MAIL_SEEN, {"message_id": message_id, "recipient": recipient})
 
 
-async def case_answered(session: Reader, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
+def case_answered(connection: Connection, reference: str | None, replies_to: tuple[str, ...]) -> OpenCase | None:
     """The case named by `reference`, else the one the mails in `replies_to` belong to."""
     conditions = []
     if reference:
@@ -106,7 +123,7 @@ async def case_answered(session: Reader, reference: str | None, replies_to: tupl
         conditions.append(cases.c.id.in_(answered))
     for condition in conditions:
         query = select(cases.c.id, cases.c.reference, cases.c.flags).where(condition).limit(1)
-        if row := (await session.execute(query)).first():
+        if row := connection.execute(query).first():
             return OpenCase(row.id, row.reference, tuple(row.flags))
     return None
 
