@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
@@ -28,11 +28,19 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def sqlite_file(url: str | URL) -> str | None:
+    """The file of a SQLite database; None for any other database, or SQLite in memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
 def sqlite_file_engine(engine: AsyncEngine) -> Engine | None:
     """A synchronous engine on the same SQLite file as `engine` (None for any other
     database, or SQLite in memory), for work done whole in a thread of its own."""
     url = engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    if sqlite_file(url) is None:
         return None
     sync = create_engine(url.set(drivername="sqlite"), connect_args={"timeout": 30}, pool_size=2, max_overflow=0)
     event.listen(sync, "connect", _sqlite_pragmas)

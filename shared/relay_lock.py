@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from shared.db import sqlite_file
 
 RETRY_SECONDS = 0.005
 
@@ -46,7 +46,7 @@ class RelayLock:
 def relay_exclusive(database_url: str) -> Exclusive:
     """What a relay holds while it reads, publishes and marks rows: the file lock for a
     SQLite file, nothing for PostgreSQL or an in-memory database."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    database = sqlite_file(database_url)
+    if database is None:
         return contextlib.nullcontext
-    return RelayLock(Path(f"{url.database}.relay-lock")).held
+    return RelayLock(Path(f"{database}.relay-lock")).held
