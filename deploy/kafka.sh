@@ -2,7 +2,8 @@
 # A real single-node Apache Kafka broker (KRaft) from Maven Central's jars, no Docker.
 #   deploy/kafka.sh up | down | status | fetch
 # Environment: KAFKA_HOST (127.0.0.1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-# DOORSTEP_VAR (var/ in the repository), PYTHON (python3 with aiokafka, for the readiness wait).
+# DOORSTEP_VAR (var/ in the repository), PYTHON (python3 with aiokafka, for the readiness wait),
+# KAFKA_CLUSTER_ID (random by default; used when the storage is first formatted).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,8 +60,10 @@ configure() {
       "$HERE/server.properties.in" >"$KDIR/server.properties"
   if [[ ! -f $KDIR/data/meta.properties ]]; then
     local cluster  # a Kafka cluster id: 16 random bytes, URL-safe base64 without padding
-    cluster=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    java_run kafka.tools.StorageTool format --standalone -t "$cluster" \
+    cluster=${KAFKA_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}
+    # "=" joins the id to its option: an id may begin with "-" (1 in 64), which the tool
+    # would otherwise take for an option and refuse.
+    java_run kafka.tools.StorageTool format --standalone --cluster-id="$cluster" \
       -c "$KDIR/server.properties" >>"$LOG" 2>&1 || die "formatting storage failed; see $LOG"
   fi
 }
