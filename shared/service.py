@@ -2,6 +2,7 @@
 and an HTTP app with the health doors, started and stopped together."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -162,6 +163,21 @@ def serve(app: FastAPI) -> None:
         http="httptools",
         timeout_graceful_shutdown=10,
     )
+
+
+# Allocations between young collections; Python's default is 700.
+YOUNG_COLLECTION_EVERY = 50_000
+
+
+def settle_the_collector() -> None:
+    """Called once start-up is done. What start-up made (the app, the standards, the
+    schemas) lives as long as the process: frozen out of the collector's sight, it is not
+    traversed again at every full collection under load. And a service under load makes
+    and drops a great many short-lived objects, few of them in cycles: at 700 allocations
+    a young collection ran every few events (7% of the SLA monitor's ingest CPU). Cycles
+    are still collected, about once a second under load."""
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)
 
 
 def every(seconds: float, job: Hook, name: str) -> tuple[Hook, Hook]:

@@ -1,6 +1,5 @@
 """The intake service: inbound SMTP, and the HTTP doors for forms and staff."""
 
-import gc
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -21,7 +20,7 @@ from shared.events.cases import (
 from shared.events.notifications import NotificationRequested
 from shared.kafka import declare_publications
 from shared.topics import Topic
-from shared.service import Runtime, http_app
+from shared.service import Runtime, http_app, settle_the_collector
 from shared.standards.loader import load_all
 from shared.standards.models import StandardsBook
 from services.intake import handlers
@@ -93,10 +92,7 @@ def _add_smtp(runtime: Runtime, book: StandardsBook, settings: IntakeSettings) -
         servers.append(
             await serve_smtp(handler, settings.smtp_host, settings.smtp_port, settings.max_message_bytes)
         )
-        # What start-up made (the app, the standards, the schemas) lives as long as the
-        # process: kept out of the collector's sight, it is not traversed again at every
-        # full collection under load.
-        gc.freeze()
+        settle_the_collector()
 
     async def stop() -> None:
         for server in servers:

@@ -1,6 +1,5 @@
 """The SLA monitor: every promise's clock, and a breach on Kafka the moment one is missed."""
 
-import gc
 import logging
 from datetime import datetime
 from functools import partial
@@ -14,7 +13,7 @@ from pydantic import BaseModel
 from shared.events import utcnow
 from shared.events.sla import SlaBreached, SlaMet, SlaWarning
 from shared.kafka import declare_publications, handle_with_retries, origin_of, parse_or_dead_letter
-from shared.service import Runtime, every, http_app
+from shared.service import Runtime, every, http_app, settle_the_collector
 from shared.standards.loader import load_all
 from shared.standards.models import StandardsBook
 from shared.topics import Topic
@@ -27,8 +26,6 @@ from services.sla_monitor.reporting.http import add_report_routes
 from services.sla_monitor.timer import Alarm, DeadlineTimer
 
 log = logging.getLogger(__name__)
-
-YOUNG_COLLECTION_EVERY = 50_000  # allocations; Python's default is 700
 
 INPUTS = (
     Topic.CASES,
@@ -88,13 +85,7 @@ def create_app(runtime: Runtime | None = None, book: StandardsBook | None = None
 
 async def _warm_up() -> None:
     rules.prepare_calendar(utcnow().date())
-    # What start-up made lives as long as the process: kept out of the collector's sight,
-    # it is not traversed again at every full collection during ingest (a tenth of its CPU).
-    gc.freeze()
-    # A batch allocates and frees a great many short-lived objects, few of them in cycles:
-    # at the default 700 allocations a young collection ran every few events, 7% of the
-    # CPU of ingest. Cycles are still collected, about once a second under load.
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)
+    settle_the_collector()
 
 
 async def _raw_records(message: KafkaMessage) -> None:
