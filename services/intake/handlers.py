@@ -22,6 +22,7 @@ from services.intake.domain.cases import (
 )
 from services.intake.domain.mail import InboundMail, UnreadableMail, read_mail
 from services.intake.domain.threads import OpenCase, thread_message
+from services.intake.one_at_a_time import OneAtATime
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ async def record_contact(
     return case
 
 
+# Per process: intake on SQLite is one process. Replicas on PostgreSQL could still both
+# open a case for one mail delivered to each at the same moment.
+_MAILS_IN_HAND = OneAtATime()
+
+
 async def receive_mail(
     runtime: Runtime, book: StandardsBook, mailbox: Mailbox, recipient: str, raw: bytes
 ) -> str | None:
@@ -61,6 +67,15 @@ async def receive_mail(
         raw_id = await _keep_only(runtime, Raw(recipient, raw))
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
+    if not mail.message_id:
+        return await _receive_read(runtime, book, mailbox, recipient, mail, raw)
+    async with _MAILS_IN_HAND.holding((mail.message_id, recipient)):
+        return await _receive_read(runtime, book, mailbox, recipient, mail, raw)
+
+
+async def _receive_read(  # noqa: PLR0913
+    runtime: Runtime, book: StandardsBook, mailbox: Mailbox, recipient: str, mail: InboundMail, raw: bytes
+) -> str | None:
     kept = Raw(recipient, raw, mail.message_id)
     seen = await database_work(runtime.engine).read_together(
         lambda connection: store.mail_seen(connection, mail.message_id, recipient, mail.case_reference, mail.replies_to)

@@ -6,6 +6,7 @@ Driven through `handlers.receive_mail` over a migrated SQLite intake; events are
 from the outbox table, as the relay would send them.
 """
 
+import asyncio
 import json
 from email.message import EmailMessage
 from typing import Any
@@ -101,6 +102,17 @@ async def test_a_reply_delivered_twice_threads_once(intake: Runtime):
     assert await receive(intake, raw) == reference
     assert await receive(intake, raw) == reference
     assert len(await events(intake, "case.message_received")) == 1
+
+
+async def test_the_same_mail_arriving_twice_at_once_opens_one_case(intake: Runtime):
+    """Two deliveries of one mail at the same moment (a client retrying on a second
+    connection) both ask whether it was seen before: one of them waits for the other."""
+    raw = mail("Boiler", "The boiler is broken", "<first@example.org>")
+    references = await asyncio.gather(*(receive(intake, raw) for _ in range(3)))
+    assert len(set(references)) == 1 and references[0]
+    assert await count(intake, cases) == 1
+    assert len(await events(intake, "notification.requested")) == 1
+    assert await count(intake, raw_messages) == 1
 
 
 async def test_a_reply_to_a_reply_still_finds_the_case(intake: Runtime):
