@@ -457,6 +457,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.mails, args.forms = min(args.mails, 300), min(args.forms, 500)
+    if args.profile and not (Path(sys.executable).parent / "py-spy").exists():
+        parser.error("--profile needs py-spy in this virtualenv (.venv/bin/pip install py-spy)")
     say(machine())
     with tempfile.TemporaryDirectory(prefix="doorstep-bench-intake-") as tmp:
         workdir = Path(tmp)
