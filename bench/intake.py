@@ -1,8 +1,12 @@
 """Intake under a burst: mails over SMTP on several connections, then web forms over HTTP,
 against a running intake process on a local broker.
 
-  .venv/bin/python bench/intake.py [--mails N] [--forms N] [--connections N]
+  .venv/bin/python bench/intake.py [--mails N] [--forms N] [--connections N] [--form-connections N]
                                    [--bootstrap HOST:PORT] [--figures FILE] [--quick] [--profile FILE]
+
+Mails and forms each come on 8 connections unless told otherwise. More connections mean
+larger group commits and relay batches, so less CPU per item (bench/README.md has figures
+from 8 to 128 connections).
 
 It starts a broker of its own (127.0.0.1:39392, or BENCH_KAFKA_PORT) in a temp directory
 unless --bootstrap names one (bench/run_all.py's convention), then one intake process over
@@ -400,7 +404,7 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
         mail_cpu = cpu.used(before, cpu.now())
         await wait_for(watcher, set(mails))
         before = cpu.now()
-        forms, form_seconds = await form_burst(intake, forms, args.connections)
+        forms, form_seconds = await form_burst(intake, forms, args.form_connections)
         form_cpu = cpu.used(before, cpu.now())
         await wait_for(watcher, set(forms))
     finally:
@@ -413,14 +417,14 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
     raw = await raw_publish_rate(kafka, args.mails + args.forms, size)
 
     figures = []
-    for label, accepted, seconds, (intake_cpu, client_cpu, broker_cpu), target in (
-        ("mails", mails, mail_seconds, mail_cpu, TARGETS["mails"]),
-        ("forms", forms, form_seconds, form_cpu, TARGETS["forms"]),
+    for label, accepted, seconds, (intake_cpu, client_cpu, broker_cpu), target, connections in (
+        ("mails", mails, mail_seconds, mail_cpu, TARGETS["mails"], args.connections),
+        ("forms", forms, form_seconds, form_cpu, TARGETS["forms"], args.form_connections),
     ):
         rate = len(accepted) / max(seconds, 1e-9)
         waits = latencies(accepted, watcher.opened)
         missing = len(accepted) - len(waits)
-        say(f"{label}: {len(accepted)} accepted in {seconds:.2f} s on {args.connections} connections "
+        say(f"{label}: {len(accepted)} accepted in {seconds:.2f} s on {connections} connections "
             f"(CPU seconds: intake {intake_cpu:.1f}, client {client_cpu:.1f}, broker {broker_cpu:.1f}); "
             f"{missing} never seen on Kafka")
         p99 = percentile(waits, 99)
@@ -451,7 +455,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mails", type=int, default=3000)
     parser.add_argument("--forms", type=int, default=5000)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8, help="SMTP connections for the mails")
+    parser.add_argument("--form-connections", type=int, default=8, help="HTTP connections for the forms")
     parser.add_argument("--profile", type=Path, help="record intake with py-spy (if installed) into this file")
     add_arguments(parser)
     args = parser.parse_args()
@@ -471,7 +476,8 @@ def main() -> None:
         finally:
             if not args.bootstrap:
                 broker("down", workdir / "var")
-    say(f"\nintake, one process, {args.mails} mails and {args.forms} forms, {args.connections} connections each")
+    say(f"\nintake, one process, {args.mails} mails on {args.connections} connections, "
+        f"{args.forms} forms on {args.form_connections}")
     say(f"  {'figure':<52}{'value':>22}{'target':>16}  met")
     for figure in figures:
         say(f"  {figure.name:<52}{figure.value:>22}{figure.target:>16}  {_met(figure.met)}")
