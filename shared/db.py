@@ -18,8 +18,8 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if database := sqlite_file(parsed):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     # Enough pooled connections for a service's concurrent requests: past the pool, each
     # checkout opened a new connection (a thread of its own, the pragmas) and closed it
     # again on return, as intake's mail lookups did on 8 SMTP connections.

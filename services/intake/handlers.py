@@ -2,6 +2,7 @@
 one transaction with the outbox, so what is accepted is kept and said exactly once."""
 
 import logging
+from contextlib import nullcontext
 from uuid import uuid4
 
 from shared.database_work import database_work
@@ -67,9 +68,9 @@ async def receive_mail(
         raw_id = await _keep_only(runtime, Raw(recipient, raw))
         log.warning("unreadable mail kept for staff", extra={"reason": str(problem), "raw_id": raw_id})
         return None
-    if not mail.message_id:
-        return await _receive_read(runtime, book, mailbox, recipient, mail, raw)
-    async with _MAILS_IN_HAND.holding((mail.message_id, recipient)):
+    # Without a Message-ID there is nothing to know a second delivery by.
+    in_hand = _MAILS_IN_HAND.holding((mail.message_id, recipient)) if mail.message_id else nullcontext()
+    async with in_hand:
         return await _receive_read(runtime, book, mailbox, recipient, mail, raw)
 
 

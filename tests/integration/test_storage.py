@@ -8,6 +8,7 @@ here. The transactional outbox is checked on both databases too.
 import asyncio
 import importlib
 import importlib.util
+from email.message import EmailMessage
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,16 +18,21 @@ from uuid import uuid4
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import MetaData, Table, func, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import make_engine, migrate, session_factory
 from shared.events import parse_event
-from shared.events.cases import CaseKind, CaseOpened, Channel
+from shared.events.cases import CaseKind, CaseOpened, Channel, Mailbox
 from shared.outbox import Outbox
 from shared.relay_lock import relay_exclusive
+from shared.standards.loader import load_all
 from shared.topics import Topic
+from services.intake import handlers as intake_handlers
+from services.intake.adapters import tables as intake_tables
+from services.intake.bootstrap import bootstrap as intake_runtime
+from services.intake.settings import IntakeSettings
 
 SERVICES = ("intake", "scheduler", "notifier", "sla_monitor")
 
@@ -307,17 +313,6 @@ async def test_intake_keeps_a_mail_once_and_threads_its_reply_on_both_databases(
     thread of their own on SQLite, by run_sync on PostgreSQL): each database keeps the
     case, the raw mail and the events, finds the same mail sent again, and threads a
     reply into its case."""
-    from email.message import EmailMessage
-
-    from sqlalchemy import func
-
-    from shared.events.cases import Mailbox
-    from shared.standards.loader import load_all
-    from services.intake import handlers
-    from services.intake.adapters.tables import cases, outbox, raw_messages
-    from services.intake.bootstrap import bootstrap
-    from services.intake.settings import IntakeSettings
-
     def mail(message_id: str, body: str, **headers: str) -> bytes:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "t@example.org", "repairs@hexagon.org.uk", "Tap"
@@ -327,21 +322,21 @@ async def test_intake_keeps_a_mail_once_and_threads_its_reply_on_both_databases(
         message.set_content(body)
         return message.as_bytes()
 
-    runtime = bootstrap(IntakeSettings(database_url=database_url, kafka_bootstrap_servers="127.0.0.1:1"))
+    runtime = intake_runtime(IntakeSettings(database_url=database_url, kafka_bootstrap_servers="127.0.0.1:1"))
     await migrate(runtime.migrations, database_url)
     book, to = load_all(), "repairs@hexagon.org.uk"
     try:
         first = mail("<one@example.org>", "The kitchen tap is leaking.")
         references = await asyncio.gather(
-            handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, first),
-            *(handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, mail(f"<{n}@example.org>", "Mould.")) for n in range(5)),
+            intake_handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, first),
+            *(intake_handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, mail(f"<{n}@example.org>", "Mould.")) for n in range(5)),
         )
-        again = await handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, first)
+        again = await intake_handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, first)
         reply = mail("<two@example.org>", "Still leaking.", In_Reply_To="<one@example.org>")
-        threaded = await handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, reply)
+        threaded = await intake_handlers.receive_mail(runtime, book, Mailbox.REPAIRS, to, reply)
         async with runtime.engine.connect() as connection:
             count = lambda table: connection.scalar(select(func.count()).select_from(table))  # noqa: E731
-            counted = (await count(cases), await count(raw_messages), await count(outbox))
+            counted = tuple([await count(t) for t in (intake_tables.cases, intake_tables.raw_messages, intake_tables.outbox)])
     finally:
         await runtime.engine.dispose()
     assert references[0] and again == threaded == references[0]

@@ -9,15 +9,15 @@ from uuid import uuid4
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-# Lookups run on a session or, cheaper, on a connection of their own.
-Reader = AsyncSession | AsyncConnection
-
 from shared.events import utcnow
 from shared.events.cases import CaseKind, CaseOpened
 from services.intake.adapters.batch_writer import Writes
 from services.intake.adapters.tables import cases, raw_messages, refused_forms
 from services.intake.domain.cases import ReceivedContact
 from services.intake.domain.threads import OpenCase
+
+# Lookups run on a session or, cheaper, on a connection of their own.
+Reader = AsyncSession | AsyncConnection
 
 
 @dataclass(frozen=True)
