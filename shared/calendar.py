@@ -73,7 +73,12 @@ class WorkingCalendar:
         self._hours_of_day: dict[date, tuple[datetime, datetime]] = {}
         self._working: dict[date, bool] = {}
         self._working_days: list[date] = []
+        self._openings: list[datetime] = []  # of each working day listed, as UTC instants
         self._years_listed: set[int] = set()
+        # Asked once per clock started: remembered per day (a handful of days a year).
+        self._office_time_to: dict[date, tuple[timedelta, datetime | None]] = {}
+        self._working_days_deadlines: dict[tuple[date, int], datetime] = {}
+        self._previous_closes: dict[date, datetime] = {}
 
     # -- days -------------------------------------------------------------------------
 
@@ -184,15 +189,24 @@ class WorkingCalendar:
             case Unit.MONTHS:
                 return self._same_wall_time(start, add_months(self.local_date(start), amount))
             case Unit.WORKING_DAYS:
-                return self.close_of(self.add_working_days(self.received_on(start), amount))
+                return self._working_days_deadline(self.received_on(start), amount)
             case Unit.BEFORE_PREVIOUS_WORKING_DAY:
                 if amount != 0:
                     raise ValueError(f"'{unit}' takes no amount, got {amount}")
                 return self.end_of_previous_working_day(start)
 
+    def _working_days_deadline(self, received: date, amount: int) -> datetime:
+        key = (received, amount)
+        if (known := self._working_days_deadlines.get(key)) is None:
+            known = self._working_days_deadlines[key] = self.close_of(self.add_working_days(received, amount))
+        return known
+
     def end_of_previous_working_day(self, before: datetime) -> datetime:
         """17:00 London on the last working day strictly before `before`'s London date."""
-        return self.close_of(self.previous_working_day(self.local_date(before)))
+        day = self.local_date(before)
+        if (known := self._previous_closes.get(day)) is None:
+            known = self._previous_closes[day] = self.close_of(self.previous_working_day(day))
+        return known
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Time between two instants that falls in office hours on working days."""
@@ -246,10 +260,13 @@ class WorkingCalendar:
         return datetime.combine(date.min, self.closes) - datetime.combine(date.min, self.opens)
 
     def _cover(self, first: date, last: date) -> None:
-        missing = [y for y in range(first.year, last.year + 1) if y not in self._years_listed]
+        listed = self._years_listed
+        if first.year in listed and last.year in listed and last.year - first.year < 2:
+            return
+        missing = [y for y in range(first.year, last.year + 1) if y not in listed]
         if missing:
             for year in missing:
-                self._years_listed.add(year)
+                listed.add(year)
                 start, end = date(year, 1, 1), date(year + 1, 1, 1)
                 self._working_days += [
                     start + timedelta(days=n)
@@ -257,26 +274,39 @@ class WorkingCalendar:
                     if self.is_working_day(start + timedelta(days=n))
                 ]
             self._working_days.sort()
+            self._openings = [self.opening_of(day) for day in self._working_days]
+            self._office_time_to.clear()  # counted from the first day listed, which may have moved
 
     def _after_office_time(self, total: timedelta) -> datetime:
         """The instant by which `total` office time has passed since the first day listed."""
         days, rest = divmod(total, self._day_length)
         if not rest:  # ends exactly at a close: that day's 17:00, not the next day's 09:00
             days, rest = days - 1, self._day_length
-        return self.opening_of(self._working_days[days]) + rest
+        return self._openings[days] + rest
 
     def _office_time_before(self, instant: datetime, day: date) -> timedelta:
         """`day` is the instant's London date, which the caller has already worked out."""
-        before = bisect_left(self._working_days, day) * self._day_length
-        if not self.is_working_day(day):
+        before, opening = self._office_time_to_day(day)
+        if opening is None:
             return before
-        passed = instant.astimezone(UTC) - self.opening_of(day)
-        return before + min(max(passed, timedelta()), self._day_length)
+        passed = instant - opening
+        return before + min(max(passed, _NO_TIME), self._day_length)
+
+    def _office_time_to_day(self, day: date) -> tuple[timedelta, datetime | None]:
+        """The office time listed before `day`, and its opening if it is a working day."""
+        known = self._office_time_to.get(day)
+        if known is None:
+            before = bisect_left(self._working_days, day) * self._day_length
+            known = self._office_time_to[day] = (before, self.opening_of(day) if self.is_working_day(day) else None)
+        return known
 
     def _same_wall_time(self, start: datetime, day: date) -> datetime:
         if day == self.local_date(start):
             return start.astimezone(UTC)
         return self.at(day, self.local(start).time())
+
+
+_NO_TIME = timedelta()
 
 
 def add_months(day: date, months: int) -> date:
