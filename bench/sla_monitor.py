@@ -2,7 +2,7 @@
 latency and start-to-ready time with a million open clocks in its database.
 
     .venv/bin/python bench/sla_monitor.py [--clocks 1000000] [--events 50000] [--breaches 500]
-        [--replicas 1] [--quick] [--bootstrap HOST:PORT] [--figures FILE]   (see bench/README.md)
+        [--rate 5000] [--replicas 1] [--quick] [--bootstrap HOST:PORT] [--figures FILE]   (see bench/README.md)
 
 With --replicas N, N monitor processes share the database and the consumer group (the
 partitions are split between them) at every step; memory is the largest process's, CPU
@@ -19,9 +19,12 @@ What it does, in order:
   5. produces --events case events (mostly case.opened for new letters, each starting a
      clock; some case.replied, each stopping one) and times until the group has committed
      every input partition to its end, the bench producing them meanwhile;
-  6. stops the monitor, queues as many new events, starts it again and times the drain of
+  6. produces as many again at a steady --rate a second (default 5,000), as upstream
+     services would, and follows the lag: kept up with if it never exceeds a second of
+     the stream and every partition is committed within a second of the last record;
+  7. stops the monitor, queues as many new events, starts it again and times the drain of
      that backlog from the moment the group holds the partitions (the bench idle meanwhile);
-  7. stops the monitor, writes --breaches running clocks due 20..30 s after the restart is
+  8. stops the monitor, writes --breaches running clocks due 20..30 s after the restart is
      expected to be ready, restarts it (a real restart: state and offsets kept), times
      restart-to-ready, and measures each breach from its deadline to the record on
      doorstep.sla.breaches.
@@ -76,6 +79,8 @@ KAFKA = f"{HOST}:{PORT}"
 GROUP = "sla_monitor"
 RAW_TOPIC = "bench.raw"
 INGEST_CAP = 600.0  # seconds: report the rate so far rather than wait longer
+TICK = 0.01  # seconds between the steady producer's sends
+KEPT_UP = 1.0  # seconds: the steady stream is kept up with if the lag never exceeds this much of it
 READY_CAP = 180.0
 GB = 1024**3
 REPLICAS = 1  # monitor processes in the group (--replicas)
@@ -419,6 +424,52 @@ async def ingest(admin: AIOKafkaAdminClient, monitor: Replicas, records: list[tu
             return {"seconds": elapsed, "handled": done, "complete": False, "produced_in": produced_in}
 
 
+async def produce_at(records: list[tuple[bytes, bytes]], topic: str, rate: int, sent: list[int]) -> float:
+    """Send the records at `rate` a second, as upstream services would (a tick of
+    records every TICK seconds, never ahead of schedule); `sent[0]` counts those sent.
+    Returns the seconds until the last is acknowledged."""
+    per_tick = max(1, round(rate * TICK))
+    async with producer() as out:
+        started = time.perf_counter()
+        pending = []
+        for first in range(0, len(records), per_tick):
+            due = started + first / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            pending += [await out.send(topic, value, key=key) for key, value in records[first:first + per_tick]]
+            sent[0] = len(pending)
+        await asyncio.gather(*pending)
+        return time.perf_counter() - started
+
+
+async def sustain(admin: AIOKafkaAdminClient, monitor: Replicas, records: list[tuple[bytes, bytes]],
+                  rate: int) -> dict:
+    """Produce the records at a steady `rate` and follow the group's committed offsets:
+    the most events sent but not yet committed (the lag) while producing, and how long
+    after the last record was acknowledged every partition was committed to its end."""
+    tps = input_partitions()
+    before = await committed(admin, tps)
+    sent = [0]
+    started = time.perf_counter()
+    producing = asyncio.create_task(produce_at(records, str(Topic.CASES), rate, sent))
+    most_behind = 0
+    while not producing.done():
+        await asyncio.sleep(0.25)
+        now_committed = await committed(admin, tps)
+        most_behind = max(most_behind, sent[0] - sum(now_committed[tp] - before[tp] for tp in tps))
+        if not monitor.alive():
+            raise RuntimeError("the monitor exited during the steady stream\n" + monitor.tail())
+    produced_in = producing.result()
+    ends = await end_offsets(tps)
+    while True:
+        now_committed = await committed(admin, tps)
+        elapsed = time.perf_counter() - started
+        if all(now_committed[tp] >= ends[tp] for tp in tps) or elapsed > INGEST_CAP:
+            return {"produced_in": produced_in, "caught_up_after": elapsed - produced_in,
+                    "most_behind": most_behind, "complete": elapsed <= INGEST_CAP}
+        await asyncio.sleep(0.05)
+
+
 async def drain(admin: AIOKafkaAdminClient, monitor: Replicas, records: list[tuple[bytes, bytes]]) -> dict:
     """Queue the records while the monitor is stopped, start it, and time from the moment
     the group holds the partitions until every input partition is committed to its end:
@@ -541,7 +592,18 @@ async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Row], dict[
         say(f"memory after ingest: VmRSS {memory_after_ingest['VmRSS'] / 1024**2:.0f} MB, "
             f"VmHWM {memory_after_ingest['VmHWM'] / 1024**2:.0f} MB")
 
-        # 5. A backlog of as many events, queued while the monitor was stopped, drained.
+        # 5. A steady stream at --rate events a second.
+        cpu_before = monitor.cpu_seconds()
+        steady = await sustain(admin, monitor, case_events(args.events, datetime.now(UTC), "steady"), args.rate)
+        steady_cpu = monitor.cpu_seconds() - cpu_before
+        steady_rate = args.events / steady["produced_in"]
+        kept_up = steady["complete"] and steady["most_behind"] <= KEPT_UP * args.rate \
+            and steady["caught_up_after"] <= KEPT_UP
+        say(f"steady: {args.events} events sent at {steady_rate:,.0f}/s over {steady['produced_in']:.1f} s; "
+            f"at most {steady['most_behind']} behind; all committed {steady['caught_up_after']:.2f} s after "
+            f"the last was acknowledged; monitor CPU {steady_cpu:.1f} s")
+
+        # 6. A backlog of as many events, queued while the monitor was stopped, drained.
         monitor.stop()
         load_before_drain = os.getloadavg()[0]
         drained = await drain(admin, monitor, case_events(args.events, datetime.now(UTC), "backlog"))
@@ -550,7 +612,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Row], dict[
             f"held the partitions ({drained['assigned_after']:.1f} s after start); monitor CPU "
             f"{drained['cpu']:.1f} s")
 
-        # 6/7. Restart with breach clocks due after it is expected to be ready.
+        # 7/8. Restart with breach clocks due after it is expected to be ready.
         monitor.stop()
         lead = max(20.0, 2 * ready_first + 10)
         base = datetime.now(UTC) + timedelta(seconds=lead)
@@ -604,6 +666,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Row], dict[
             ("  raw aiokafka produce, records/s", f"{len(records) / raw_produce:,.0f}", "-", "-"),
             ("  raw aiokafka consume, records/s", f"{len(records) / raw_consume:,.0f}", "-", "-"),
             ("  ingest / raw consume", f"{rate / (len(records) / raw_consume):.1%}", "-", "-"),
+            (f"steady stream of {args.rate:,}/s kept up with", f"{steady_rate:,.0f}/s, "
+             f"{steady['most_behind']:,} behind at most, caught up {steady['caught_up_after']:.1f} s after",
+             f"lag <= {KEPT_UP:.0f} s", yes(kept_up)),
+            ("  events per monitor CPU-second, steady", f"{args.events / steady_cpu:,.0f}", "-", "-"),
             ("backlog drained, events/s" + ("" if drained["complete"] else " (partial)"),
              f"{drain_rate:,.0f}", ">= 5,000", yes(drain_rate >= 5000)),
             ("  events per monitor CPU-second, draining", f"{drained['handled'] / drained['cpu']:,.0f}", "-", "-"),
@@ -653,6 +719,7 @@ def main() -> None:
     parser.add_argument("--clocks", type=positive)
     parser.add_argument("--events", type=positive)
     parser.add_argument("--breaches", type=positive)
+    parser.add_argument("--rate", type=positive, default=5000, help="events a second in the steady stream")
     parser.add_argument("--replicas", type=positive, default=1, help="monitor processes sharing the group")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, database)")
     figures.add_arguments(parser)
