@@ -181,7 +181,9 @@ def sqlite_utc_text(value: object) -> str | None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError("refusing to store a timestamp without a UTC offset")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 async def for_subject(session: AsyncSession, subject_id: str) -> list[Clock]:

@@ -4,7 +4,7 @@ repeating clock it concerns (an appointment, a certificate)."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from shared.events import AnyEvent
 from shared.events.appointments import AppointmentBooked
@@ -89,26 +89,50 @@ def instance_of(event: AnyEvent) -> str:
 
 
 def facts_of(event: AnyEvent) -> EventFacts:
-    kind = _field(event, "kind")
-    if isinstance(event, NotificationSent | NotificationFailed):
-        kind = event.purpose
+    present = _fields_of(type(event))
+    kind = event.purpose if isinstance(event, NotificationSent | NotificationFailed) else _get(event, present, "kind")
+    return _facts(
+        event.event_type,
+        _get(event, present, "channel"),
+        _get(event, present, "mailbox"),
+        kind,
+        _get(event, present, "priority"),
+        _get(event, present, "stage"),
+        _flags(event),
+    )
+
+
+def _get(event: AnyEvent, present: frozenset[str], name: str) -> object:
+    return getattr(event, name) if name in present else None
+
+
+@lru_cache(maxsize=4096)
+def _facts(  # noqa: PLR0913
+    event_type: str, channel: object, mailbox: object, kind: object, priority: object, stage: object,
+    flags: frozenset[str],
+) -> EventFacts:
+    """One EventFacts per combination, made once: a batch's events share a few, and the
+    standards' matching is remembered by them."""
     return EventFacts(
-        event_type=event.event_type,
-        channel=_field(event, "channel"),  # type: ignore[arg-type]
-        mailbox=_field(event, "mailbox"),  # type: ignore[arg-type]
-        kind=str(kind) if kind is not None else None,
-        priority=_str_or_none(_field(event, "priority")),
-        stage=_str_or_none(_field(event, "stage")),
-        flags=_flags(event),
+        event_type=event_type,
+        channel=channel,  # type: ignore[arg-type]
+        mailbox=mailbox,  # type: ignore[arg-type]
+        kind=_str_or_none(kind),
+        priority=_str_or_none(priority),
+        stage=_str_or_none(stage),
+        flags=flags,
     )
 
 
 def _flags(event: AnyEvent) -> frozenset[str]:
     if isinstance(event, CaseOpened | HazardInvestigated):
-        return frozenset(str(flag) for flag in event.flags)
+        return frozenset(str(flag) for flag in event.flags) if event.flags else _NO_FLAGS
     if isinstance(event, CaseFlagged):
         return frozenset({event.flag})
-    return frozenset()
+    return _NO_FLAGS
+
+
+_NO_FLAGS: frozenset[str] = frozenset()
 
 
 def _str_or_none(value: object) -> str | None:
