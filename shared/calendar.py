@@ -317,6 +317,8 @@ def add_months(day: date, months: int) -> date:
 
 
 def _require_aware(instant: datetime) -> datetime:
+    if instant.__class__ is datetime and instant.tzinfo is UTC:  # nearly every instant: at once
+        return instant
     if not isinstance(instant, datetime):
         raise TypeError(f"expected a datetime, got {type(instant).__name__}")
     if instant.tzinfo is None or instant.utcoffset() is None:

@@ -121,11 +121,7 @@ def clocks_started_by(
     Clocks that only chain from another clock are not included (see
     `StandardInForce.chained_from`), nor are superseded ones unless asked for.
     """
-    return tuple(
-        applicable
-        for applicable in book.started_by(facts, on)
-        if include_superseded or applicable.clock.superseded_by is None
-    )
+    return book.started_by(facts, on, include_superseded)
 
 
 # -- reporting problems ----------------------------------------------------------------

@@ -399,19 +399,23 @@ class StandardsBook(_Frozen):
         found = (pack.standard_on(day) for pack in self.packs)
         return tuple(standard for standard in found if standard is not None)
 
-    def started_by(self, facts: EventFacts, on: date) -> tuple[ApplicableClock, ...]:
+    def started_by(
+        self, facts: EventFacts, on: date, include_superseded: bool = True
+    ) -> tuple[ApplicableClock, ...]:
         """The clocks, across every pack in force on `on`, that an event with `facts` starts
-        (superseded ones included). Remembered: many events share their facts and day."""
-        key = (facts, on)
-        if key not in self._started:
-            self._started[key] = tuple(
+        (superseded ones too, unless told not to). Remembered: many events share their
+        facts and day."""
+        key = (facts, on, include_superseded)
+        known = self._started.get(key)
+        if known is None:
+            known = self._started[key] = tuple(
                 ApplicableClock(standard.pack_id, standard.pack_kind, standard.effective_from, clock)
                 for standard in self.standards_on(on)
                 for clock in standard.started_on(facts.event_type)
-                if clock.is_started_by(facts)
+                if clock.is_started_by(facts) and (include_superseded or clock.superseded_by is None)
             )
-        return self._started[key]
+        return known
 
     @cached_property
-    def _started(self) -> dict[tuple[EventFacts, date], tuple[ApplicableClock, ...]]:
+    def _started(self) -> dict[tuple[EventFacts, date, bool], tuple[ApplicableClock, ...]]:
         return {}

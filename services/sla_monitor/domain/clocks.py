@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from shared.calendar import Unit, default_calendar as calendar
 from shared.compliance import next_due
@@ -26,8 +27,7 @@ class ClockState(StrEnum):
 FINAL = frozenset({ClockState.MET, ClockState.CANCELLED})
 
 
-@dataclass(frozen=True)
-class WarningPoint:
+class WarningPoint(NamedTuple):  # a tuple: made two or three times for every clock started
     label: str  # "50%", "75%", "1 working day before"
     at: datetime
     fraction: float | None = None
@@ -220,7 +220,7 @@ def resumed(clock: Clock, at: datetime) -> Clock:
     since = max(at, clock.paused_at)
     shift = partial(_carried_over, clock.unit, clock.paused_at, since)
     deadline = shift(clock.deadline)
-    points = [replace(w, at=shift(w.at)) for w in clock.warnings if w.fraction is not None]
+    points = [w._replace(at=shift(w.at)) for w in clock.warnings if w.fraction is not None]
     if clock.unit is Unit.WORKING_DAYS:
         points.append(WarningPoint("1 working day before", calendar.end_of_previous_working_day(deadline)))
     warnings = tuple(sorted((p for p in points if since < p.at < deadline), key=lambda p: p.at))

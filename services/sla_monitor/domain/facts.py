@@ -2,9 +2,9 @@
 its subject, when it happened (event time, not arrival), and which instance of a
 repeating clock it concerns (an appointment, a certificate)."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from shared.events import AnyEvent
 from shared.events.appointments import AppointmentBooked
@@ -42,8 +42,7 @@ EVENT_TIME_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):  # a tuple: one is made for every event
     type: SubjectType
     id: str
     reference: str
