@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 from typing import Annotated
-from uuid import UUID, uuid4, uuid5
+from hashlib import sha1
+from uuid import UUID, uuid4
 
 from typing import ClassVar
 
@@ -29,7 +30,12 @@ IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 def stable_event_id(*parts: str) -> UUID:
     """An event id derived from a natural key, so a replay emits the same id."""
-    return uuid5(DOORSTEP_NAMESPACE, "/".join(parts))
+    # uuid5(DOORSTEP_NAMESPACE, name), without working out the namespace's bytes each time.
+    digest = sha1(_NAMESPACE_BYTES + "/".join(parts).encode(), usedforsecurity=False).digest()
+    return UUID(bytes=digest[:16], version=5)
+
+
+_NAMESPACE_BYTES = DOORSTEP_NAMESPACE.bytes
 
 
 class Event(BaseModel):
