@@ -394,3 +394,16 @@ def test_adding_working_time_undoes_measuring_it():
 def test_negative_working_time_is_refused():
     with pytest.raises(ValueError, match="negative"):
         default_calendar.add_working_time(utc(2026, 11, 30, 10), timedelta(hours=-1))
+
+
+def test_working_time_is_counted_the_same_after_earlier_years_are_listed():
+    # Office time is counted from the first working day listed, and remembered per day;
+    # listing an earlier year moves that first day, and nothing remembered may go stale.
+    calendar = WorkingCalendar()
+    start, end = utc(2030, 3, 4, 10), utc(2030, 3, 12, 15)
+    points = calendar.working_time_points(start, end, (0.5, 0.75))
+    between = calendar.working_time_between(start, end)
+    calendar.working_time_between(utc(2026, 11, 30, 10), utc(2026, 12, 1, 10))  # lists 2026 to 2030
+    assert calendar.working_time_points(start, end, (0.5, 0.75)) == points
+    assert calendar.working_time_between(start, end) == between == timedelta(hours=7 + 4 * 8 + 8 + 6)
+    assert calendar.add_working_time(start, between) == end
