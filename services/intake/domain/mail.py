@@ -8,6 +8,7 @@ from email.message import Message
 from email.utils import parseaddr
 
 from shared.events.cases import Mailbox
+from services.intake.domain import mime_boundaries  # noqa: F401 - the parser's boundaries, made cheap
 from services.intake.domain.mime_text import one_line, text_in, text_of
 
 # The local part of each published address (repairs_reporting@, customer_desk@, complaints@).
