@@ -46,10 +46,6 @@ Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[obje
 ResetProducer = Callable[[], Awaitable[None]]
 BrokenProducer = Callable[[BaseException], bool]
 
-# Commits the statement marking relayed rows, returning once it is committed: for a
-# service whose writes share transactions, so the marking shares their disk flush.
-MarkWith = Callable[[Update], Awaitable[None]]
-
 
 def outbox_table(metadata: MetaData) -> Table:
     return Table(
@@ -93,16 +89,14 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._database: DatabaseWork | None = None
-        self._mark_with: MarkWith | None = None
 
-    def relay_alone(self, database: DatabaseWork, mark_with: MarkWith | None = None) -> None:
+    def relay_alone(self, database: DatabaseWork) -> None:
         """For a service that is the only relay of its SQLite file: pending rows are read,
         and then marked, each in one hand-off to `database`'s thread, instead of a
         transaction held open on aiosqlite (a hand-off per statement, fetch and close)
         while they are sent. Other processes on the file wait for the relay lock."""
         if database.in_thread:
             self._database = database
-            self._mark_with = mark_with
 
     async def add(self, session: AsyncSession | AsyncConnection, topic: Topic, *events: Event) -> None:
         await session.execute(self.table.insert(), self.rows(topic, events))
@@ -212,10 +206,7 @@ class Outbox:
             return 0
         await self._send(rows)
         mark = self._mark([row[0] for row in rows])
-        if self._mark_with is not None:
-            await self._mark_with(mark)
-        else:
-            await self._database.transaction(lambda connection: connection.execute(mark))
+        await self._database.transaction(lambda connection: connection.execute(mark))
         return len(rows)
 
     def _pending(self, limit: int) -> Select:

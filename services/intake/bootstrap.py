@@ -2,12 +2,8 @@
 
 from pathlib import Path
 
-from sqlalchemy import Update
-
 from shared.database_work import database_work
-from shared.outbox import MarkWith
 from shared.service import Runtime, build_runtime
-from services.intake.adapters.batch_writer import Writes, writer_for
 from services.intake.adapters.tables import metadata
 from services.intake.settings import IntakeSettings
 
@@ -24,17 +20,6 @@ def bootstrap(settings: IntakeSettings | None = None) -> Runtime:
     runtime = build_runtime(settings or IntakeSettings(), metadata, MIGRATIONS)
     # One intake process relays its outbox (several were tried over one SQLite file
     # and were slower).
-    runtime.outbox.relay_alone(database_work(runtime.engine), mark_with=_in_group_commits(runtime))
+    runtime.outbox.relay_alone(database_work(runtime.engine))
     runtime.outbox.linger_seconds = RELAY_LINGER_SECONDS
     return runtime
-
-
-def _in_group_commits(runtime: Runtime) -> MarkWith:
-    """The relay's marking joins the requests' next group commit and its disk flush."""
-
-    async def mark(statement: Update) -> None:
-        writes = Writes()
-        writes.then(lambda connection: connection.execute(statement))
-        await writer_for(runtime.sessions, runtime.outbox).write(writes)
-
-    return mark

@@ -3,14 +3,10 @@ flush), each still lands whole or not at all, and one that fails fails alone."""
 
 import asyncio
 
-from faststream.kafka import TestKafkaBroker
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.events import utcnow
-from shared.events.cases import CaseKind, CaseOpened, Channel
 from shared.service import Runtime
-from shared.topics import Topic
 from services.intake.adapters import store
 from services.intake.adapters.batch_writer import BatchWriter, Writes, writer_for
 from services.intake.adapters.tables import raw_messages
@@ -96,28 +92,3 @@ async def test_reads_asked_for_together_share_one_hand_off_and_each_gets_its_own
     assert isinstance(results[1], LookupError)
     assert [r for i, r in enumerate(results) if i != 1] == [3] * 9
     assert 1 <= len(handed) <= 2  # the first alone at most, then the rest together
-
-
-
-async def test_the_relay_marks_its_rows_through_the_group_commit(intake: Runtime, monkeypatch):
-    """The relay's marking is one more write to the batch writer, sharing the commit (and
-    the disk flush) of whatever requests arrive with it, not a transaction of its own."""
-    writer = writer_for(intake.sessions, intake.outbox)
-    opened = Writes()
-    opened.emit(Topic.CASES, CaseOpened(
-        correlation_id="c", case_id="c", reference="HX-AAAAAAAA", channel=Channel.WEB,
-        kind=CaseKind.GENERAL_ENQUIRY, received_at=utcnow(),
-    ))
-    await writer.write(opened)
-    written: list[Writes] = []
-    write = writer.write
-
-    async def recorded(writes: Writes) -> None:
-        written.append(writes)
-        await write(writes)
-
-    monkeypatch.setattr(writer, "write", recorded)
-    async with TestKafkaBroker(intake.broker):
-        assert await intake.outbox.relay_pending() == 1
-        assert await intake.outbox.relay_pending() == 0  # marked, not sent again
-    assert [len(writes.steps) for writes in written] == [1]
