@@ -74,8 +74,12 @@ class Outbox:
         reset_producer: ResetProducer | None = None,
         producer_is_broken: BrokenProducer = lambda _: False,
         exclusive: Exclusive = contextlib.nullcontext,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.table = table
+        # How long the relay waits, once woken, for more commits to join the round: each
+        # round costs a read, a produce request and a mark whatever it carries.
+        self.linger_seconds = linger_seconds
         self.exclusive = exclusive
         self.sessions = sessions
         self.publish = publish
@@ -149,7 +153,13 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:
                 pass
+            else:
+                await self._linger()
             self._wake.clear()
+
+    async def _linger(self) -> None:
+        if self.linger_seconds > 0:
+            await asyncio.sleep(self.linger_seconds)
 
     async def _replace_producer(self, error: BaseException) -> None:
         """The unpublished rows stay in the outbox and go out again through the new

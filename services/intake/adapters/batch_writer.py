@@ -82,7 +82,7 @@ class BatchWriter:
 
     async def write(self, writes: Writes) -> None:
         """Write `writes` in a transaction shared with whatever else is waiting; return once
-        that transaction is committed. The outbox is woken after each commit."""
+        that transaction is committed. The outbox is woken after each commit that added events."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((writes, done))
         if self._flusher is None or self._flusher.done():
@@ -106,7 +106,8 @@ class BatchWriter:
 
     async def _commit(self, batch: list[Writes]) -> None:
         await self._database.transaction(lambda connection: apply(connection, self.outbox, batch))
-        self.outbox.wake()
+        if any(writes.events for writes in batch):
+            self.outbox.wake()
 
     async def _one_by_one(self, batch: list[tuple[Writes, asyncio.Future[None]]]) -> None:
         for writes, done in batch:

@@ -54,6 +54,23 @@ class MailboxHandler:
 
 
 class _SMTP(SMTP):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._held: list[bytes] = []
+
+    async def push(self, status: str | bytes) -> None:
+        """A 250 while the client's next command is already here waits to go out with the
+        next reply (RFC 2920: replies to pipelined commands may be sent together), so
+        MAIL and RCPT sent together cost one write, not two. Every other reply, and any
+        reply with nothing more to read, goes at once with whatever was held."""
+        response = status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii") if isinstance(status, str) else status
+        self._held.append(response + b"\r\n")
+        if response.startswith(b"250") and b"\n" in self._reader._buffer:  # aiosmtpd reads it too
+            return
+        held, self._held = b"".join(self._held), []
+        self._writer.write(held)
+        await self._writer.drain()
+
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """aiosmtpd 1.4's own, without the typing.Protocol class it defines at every call
         (twice a mail: MAIL and RCPT), which cost more than parsing the address."""
