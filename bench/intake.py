@@ -1,12 +1,14 @@
 """Intake under a burst: mails over SMTP on several connections, then web forms over HTTP,
 against a running intake process on a local broker.
 
-  .venv/bin/python bench/intake.py [--mails N] [--forms N] [--connections N] [--form-connections N]
+  .venv/bin/python bench/intake.py [--mails N] [--forms N] [--connections N] [--form-connections N] [--form-rate N]
                                    [--bootstrap HOST:PORT] [--figures FILE] [--quick] [--profile FILE]
 
 Mails and forms each come on 8 connections unless told otherwise. More connections mean
 larger group commits and relay batches, so less CPU per item (bench/README.md has figures
-from 8 to 128 connections).
+from 8 to 128 connections). With --form-rate N the forms are sent at N a second whatever
+the replies, as many tenants' browsers would send them, on as many connections as that
+needs; each form's time from when it was due to its reply is reported too.
 
 It starts a broker of its own (127.0.0.1:39392, or BENCH_KAFKA_PORT) in a temp directory
 unless --bootstrap names one (bench/run_all.py's convention), then one intake process over
@@ -343,6 +345,47 @@ async def form_burst(intake: Intake, forms: list[bytes], connections: int) -> tu
     return accepted, time.perf_counter() - started
 
 
+async def form_stream(intake: Intake, forms: list[bytes], rate: int) -> tuple[dict[str, float], float, list[float]]:
+    """Forms sent at `rate` a second whatever the replies, as many tenants' browsers send
+    them: each goes at its time on an idle connection, or a new one if none is idle.
+    Returns when each was accepted, the seconds from the first sent to the last accepted,
+    and each form's time from when it was due to be sent to its reply (a reply that keeps
+    the next form waiting counts against both)."""
+    accepted: dict[str, float] = {}
+    answered: list[float] = []
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened: list[asyncio.StreamWriter] = []
+
+    async def send(request: bytes, due: float) -> None:
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(HOST, intake.http_port)
+            opened.append(writer)
+        writer.write(request)
+        status, body = await read_response(reader)
+        if status != 201:
+            raise RuntimeError(f"form refused: {status} {body[:200]!r}")
+        now = time.perf_counter()
+        accepted[json.loads(body)["reference"]] = now
+        answered.append(now - due)
+        idle.append((reader, writer))
+
+    started = time.perf_counter()
+    sending = []
+    for n, request in enumerate(forms):
+        due = started + n / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        sending.append(asyncio.create_task(send(request, due)))
+    await asyncio.gather(*sending)
+    seconds = time.perf_counter() - started
+    for writer in opened:
+        writer.close()
+    say(f"forms at {rate}/s: {len(opened)} connections opened")
+    return accepted, seconds, answered
+
+
 async def raw_publish_rate(kafka: str, count: int, size: int) -> float:
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
@@ -404,7 +447,10 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
         mail_cpu = cpu.used(before, cpu.now())
         await wait_for(watcher, set(mails))
         before = cpu.now()
-        forms, form_seconds = await form_burst(intake, forms, args.form_connections)
+        if args.form_rate:
+            forms, form_seconds, answered = await form_stream(intake, forms, args.form_rate)
+        else:
+            forms, form_seconds = await form_burst(intake, forms, args.form_connections)
         form_cpu = cpu.used(before, cpu.now())
         await wait_for(watcher, set(forms))
     finally:
@@ -417,14 +463,14 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
     raw = await raw_publish_rate(kafka, args.mails + args.forms, size)
 
     figures = []
-    for label, accepted, seconds, (intake_cpu, client_cpu, broker_cpu), target, connections in (
-        ("mails", mails, mail_seconds, mail_cpu, TARGETS["mails"], args.connections),
-        ("forms", forms, form_seconds, form_cpu, TARGETS["forms"], args.form_connections),
+    for label, accepted, seconds, (intake_cpu, client_cpu, broker_cpu), target, load in (
+        ("mails", mails, mail_seconds, mail_cpu, TARGETS["mails"], f"on {args.connections} connections"),
+        ("forms", forms, form_seconds, form_cpu, TARGETS["forms"], form_load(args)),
     ):
         rate = len(accepted) / max(seconds, 1e-9)
         waits = latencies(accepted, watcher.opened)
         missing = len(accepted) - len(waits)
-        say(f"{label}: {len(accepted)} accepted in {seconds:.2f} s on {connections} connections "
+        say(f"{label}: {len(accepted)} accepted in {seconds:.2f} s {load} "
             f"(CPU seconds: intake {intake_cpu:.1f}, client {client_cpu:.1f}, broker {broker_cpu:.1f}); "
             f"{missing} never seen on Kafka")
         p99 = percentile(waits, 99)
@@ -442,8 +488,16 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
                    f"{'-' if math.isnan(broker_cpu) else f'{broker_cpu * per_item:.1f}'} ms"),
             Figure(f"{label} rate / raw aiokafka publish (same run)", f"{rate / raw:.1%}"),
         ]
+    if args.form_rate:
+        figures.append(Figure(f"forms sent at {args.form_rate:,}/s: due to answered p50 / p99",
+                              f"{percentile(answered, 50) * 1000:.0f} / {percentile(answered, 99) * 1000:.0f} ms",
+                              f"p99 < {TARGETS['p99_ms']:.0f} ms", percentile(answered, 99) * 1000 < TARGETS["p99_ms"]))
     figures.append(Figure(f"raw aiokafka publish, {size} B records (same run)", f"{raw:,.0f}/s"))
     return figures
+
+
+def form_load(args: argparse.Namespace) -> str:
+    return f"sent at {args.form_rate:,}/s" if args.form_rate else f"on {args.form_connections} connections"
 
 
 def _met(met: bool | None) -> str:
@@ -457,6 +511,8 @@ def main() -> None:
     parser.add_argument("--forms", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=8, help="SMTP connections for the mails")
     parser.add_argument("--form-connections", type=int, default=8, help="HTTP connections for the forms")
+    parser.add_argument("--form-rate", type=int, default=0,
+                        help="send the forms at this many a second, on as many connections as that needs")
     parser.add_argument("--profile", type=Path, help="record intake with py-spy (if installed) into this file")
     add_arguments(parser)
     args = parser.parse_args()
@@ -477,7 +533,7 @@ def main() -> None:
             if not args.bootstrap:
                 broker("down", workdir / "var")
     say(f"\nintake, one process, {args.mails} mails on {args.connections} connections, "
-        f"{args.forms} forms on {args.form_connections}")
+        f"{args.forms} forms {form_load(args)}")
     say(f"  {'figure':<52}{'value':>22}{'target':>16}  met")
     for figure in figures:
         say(f"  {figure.name:<52}{figure.value:>22}{figure.target:>16}  {_met(figure.met)}")
