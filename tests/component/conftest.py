@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage
+from sqlalchemy import MetaData
 
-from shared.db import migrate
+from shared.db import make_engine, migrate, session_factory
+from shared.outbox import outbox_table
 from shared.service import Runtime
 from services.intake.bootstrap import bootstrap as intake_bootstrap
 from services.intake.settings import IntakeSettings
@@ -108,3 +110,14 @@ async def intake(tmp_path: Path) -> AsyncIterator[Runtime]:
     runtime = await _migrated(intake_bootstrap(settings))
     yield runtime
     await runtime.engine.dispose()
+
+
+@pytest.fixture
+async def outbox_parts(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An outbox table in a SQLite file of its own, and sessions on it."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    table = outbox_table(MetaData())
+    async with engine.begin() as connection:
+        await connection.run_sync(table.metadata.create_all)
+    yield table, session_factory(engine)
+    await engine.dispose()

@@ -2,13 +2,10 @@
 go out in the same round, and none waits for the next poll."""
 
 import asyncio
-from pathlib import Path
 
-import pytest
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Table
 
-from shared.db import make_engine, session_factory
-from shared.outbox import Outbox, outbox_table
+from shared.outbox import Outbox
 from tests.component.test_outbox_producer_reset import add_events, settle
 
 
@@ -20,16 +17,6 @@ class Rounds:
 
     async def publish(self, topic: str, payload: bytes, key: bytes, headers: dict[str, str]) -> None:
         self.sent.append(headers["event_id"])
-
-
-@pytest.fixture
-async def outbox_parts(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
-    table = outbox_table(MetaData())
-    async with engine.begin() as connection:
-        await connection.run_sync(table.metadata.create_all)
-    yield table, session_factory(engine)
-    await engine.dispose()
 
 
 async def relay_rounds(outbox: Outbox, table: Table, producer: Rounds, commits: int) -> tuple[list[str], int]:

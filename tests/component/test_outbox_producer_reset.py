@@ -4,7 +4,6 @@ the producer is replaced and every row still goes out; other failures are only r
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -19,12 +18,11 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 from faststream.exceptions import IncorrectState
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import Table, select
 
-from shared.db import make_engine, session_factory
 from shared.events.cases import CaseKind, CaseOpened, Channel
 from shared.kafka import producer_is_broken
-from shared.outbox import Outbox, outbox_table
+from shared.outbox import Outbox
 from shared.topics import Topic
 
 
@@ -60,16 +58,6 @@ class Producer:
     async def reset(self) -> None:
         self.resets += 1
         self.broken = None
-
-
-@pytest.fixture
-async def outbox_parts(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
-    table = outbox_table(MetaData())
-    async with engine.begin() as connection:
-        await connection.run_sync(table.metadata.create_all)
-    yield table, session_factory(engine)
-    await engine.dispose()
 
 
 async def add_events(outbox: Outbox, count: int) -> list[str]:
