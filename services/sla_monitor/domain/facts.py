@@ -68,7 +68,7 @@ def _fields_of(event_type: type) -> frozenset[str]:
 
 
 def _field(event: AnyEvent, name: str) -> object:
-    return getattr(event, name) if name in _fields_of(type(event)) else None
+    return _get(event, _fields_of(type(event)), name)
 
 
 def subject_of(event: AnyEvent) -> Subject:
