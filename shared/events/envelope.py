@@ -1,8 +1,8 @@
 """The envelope every Doorstep event carries at top level (DESIGN §3)."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 from hashlib import sha1
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from typing import ClassVar
@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from shared.clock import utcnow
 
 DOORSTEP_NAMESPACE = UUID("6f1c1d8e-3b9a-4d5e-9a43-2f0b7e1c5d20")
+_NAMESPACE_BYTES = DOORSTEP_NAMESPACE.bytes
 
 
 def _must_be_aware(value: datetime) -> datetime:
@@ -33,9 +34,6 @@ def stable_event_id(*parts: str) -> UUID:
     # uuid5(DOORSTEP_NAMESPACE, name), without working out the namespace's bytes each time.
     digest = sha1(_NAMESPACE_BYTES + "/".join(parts).encode(), usedforsecurity=False).digest()
     return UUID(bytes=digest[:16], version=5)
-
-
-_NAMESPACE_BYTES = DOORSTEP_NAMESPACE.bytes
 
 
 class Event(BaseModel):
