@@ -45,17 +45,17 @@ class DatabaseWork:
 
     async def transaction(self, work: Work[T]) -> T:
         """`work` in one transaction, committed before this returns."""
-        if self._sqlite is None:
+        if (sqlite := self._sqlite) is None:
             async with self._engine().begin() as connection:
                 return await connection.run_sync(work)
-        return await self._in_thread("writes", _transaction, work)
+        return await self._in_thread(sqlite, "writes", _transaction, work)
 
     async def read(self, work: Work[T]) -> T:
         """`work` on a connection that commits nothing."""
-        if self._sqlite is None:
+        if (sqlite := self._sqlite) is None:
             async with self._engine().connect() as connection:
                 return await connection.run_sync(work)
-        return await self._in_thread("reads", _read, work)
+        return await self._in_thread(sqlite, "reads", _read, work)
 
     async def read_together(self, work: Work[T]) -> T:
         """`work` read with whatever other reads are waiting, all in one hand-off (each
@@ -87,11 +87,10 @@ class DatabaseWork:
             raise RuntimeError("the service's engine is gone")
         return engine
 
-    async def _in_thread(self, kind: str, how: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
-        assert self._sqlite is not None
+    async def _in_thread(self, sqlite: Engine, kind: str, how: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
         if (thread := self._threads.get(kind)) is None:
             thread = self._threads[kind] = ThreadPoolExecutor(1, thread_name_prefix=f"{self._name}-{kind}")
-        return await asyncio.get_running_loop().run_in_executor(thread, how, self._sqlite, work)
+        return await asyncio.get_running_loop().run_in_executor(thread, how, sqlite, work)
 
     def close(self) -> None:
         threads, self._threads = self._threads, {}

@@ -177,7 +177,7 @@ class Outbox:
         marked in one statement."""
         async with self.exclusive():
             if self._database is not None:
-                return await self._relay_alone(limit)
+                return await self._relay_alone(self._database, limit)
             return await self._relay_in_transaction(limit)
 
     async def _relay_in_transaction(self, limit: int) -> int:
@@ -198,15 +198,14 @@ class Outbox:
             await session.commit()
         return len(rows)
 
-    async def _relay_alone(self, limit: int) -> int:
-        assert self._database is not None
+    async def _relay_alone(self, database: DatabaseWork, limit: int) -> int:
         pending = self._pending(limit)
-        rows = await self._database.read(lambda connection: connection.execute(pending).all())
+        rows = await database.read(lambda connection: connection.execute(pending).all())
         if not rows:
             return 0
         await self._send(rows)
         mark = self._mark([row[0] for row in rows])
-        await self._database.transaction(lambda connection: connection.execute(mark))
+        await database.transaction(lambda connection: connection.execute(mark))
         return len(rows)
 
     def _pending(self, limit: int) -> Select:

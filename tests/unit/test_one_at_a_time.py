@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from services.intake.one_at_a_time import OneAtATime
 
 
@@ -22,11 +24,9 @@ async def test_one_holder_per_key_and_other_keys_go_on():
 
 async def test_a_key_is_forgotten_even_when_its_holder_fails():
     guard = OneAtATime()
-    try:
+    with pytest.raises(ValueError, match="unreadable"):
         async with guard.holding("mail-1"):
             raise ValueError("unreadable")
-    except ValueError:
-        pass
     assert len(guard) == 0
     async with asyncio.timeout(1), guard.holding("mail-1"):
         pass
