@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Update,
+    bindparam,
     delete,
     select,
     update,
@@ -89,6 +90,12 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._database: DatabaseWork | None = None
+        # Built once: building a statement and its cache key cost more CPU each round
+        # than running it.
+        self._pending = _pending(table)
+        # Replicas relay disjoint rows on PostgreSQL; on SQLite, one at a time (`exclusive`).
+        self._pending_locked = self._pending.with_for_update(skip_locked=True)
+        self._mark = _mark(table)
 
     def relay_alone(self, database: DatabaseWork) -> None:
         """For a service that is the only relay of its SQLite file: pending rows are read,
@@ -184,38 +191,23 @@ class Outbox:
         async with self.sessions() as session:
             # Core statements on the session's connection: none of the ORM's work per row.
             connection = await session.connection()
-            rows = (
-                await connection.execute(
-                    self._pending(limit)
-                    # Replicas relay disjoint rows on PostgreSQL; on SQLite, one at a time (`exclusive`).
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await connection.execute(self._pending_locked, {"limit": limit})).all()
             if not rows:
                 return 0
             await self._send(rows)
-            await connection.execute(self._mark([row[0] for row in rows]))
+            await connection.execute(self._mark, _marked(rows))
             await session.commit()
         return len(rows)
 
     async def _relay_alone(self, database: DatabaseWork, limit: int) -> int:
-        pending = self._pending(limit)
-        rows = await database.read(lambda connection: connection.execute(pending).all())
+        pending = self._pending
+        rows = await database.read(lambda connection: connection.execute(pending, {"limit": limit}).all())
         if not rows:
             return 0
         await self._send(rows)
-        mark = self._mark([row[0] for row in rows])
-        await database.transaction(lambda connection: connection.execute(mark))
+        mark, marked = self._mark, _marked(rows)
+        await database.transaction(lambda connection: connection.execute(mark, marked))
         return len(rows)
-
-    def _pending(self, limit: int) -> Select:
-        table = self.table
-        return (
-            select(table.c.id, table.c.topic, table.c.payload, table.c.key, table.c.event_type, table.c.event_id)
-            .where(table.c.published_at.is_(None))
-            .order_by(table.c.id)
-            .limit(limit)
-        )
 
     async def _send(self, rows: Sequence[Row]) -> None:
         sent = [
@@ -224,5 +216,19 @@ class Outbox:
         ]
         await asyncio.gather(*(confirmed for confirmed in sent if confirmed is not None))
 
-    def _mark(self, ids: list[int]) -> Update:
-        return update(self.table).where(self.table.c.id.in_(ids)).values(published_at=utcnow())
+
+def _pending(table: Table) -> Select:
+    return (
+        select(table.c.id, table.c.topic, table.c.payload, table.c.key, table.c.event_type, table.c.event_id)
+        .where(table.c.published_at.is_(None))
+        .order_by(table.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def _mark(table: Table) -> Update:
+    return update(table).where(table.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("at"))
+
+
+def _marked(rows: Sequence[Row]) -> dict[str, object]:
+    return {"ids": [row[0] for row in rows], "at": utcnow()}
