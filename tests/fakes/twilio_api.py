@@ -13,20 +13,35 @@ shuffled and repeated, as Twilio's do arrive.
 
     with serve_fake_twilio() as fake:        # or the `fake_twilio` fixture
         sender = TwilioSmsSender(fake.account_sid, fake.auth_token, ..., base_url=fake.base_url)
+
+It can also run as a process of its own, so that what it records (each request's arrival
+time above all) does not wait on the rest of a busy process; what it recorded is read
+back over HTTP, from `GET /fake/requests?since=N` (the requests from the Nth on, without
+their headers, which carry the credentials):
+
+    python -m tests.fakes.twilio_api --port 8089 [--account-sid AC...] [--auth-token ...]
+
+    with serve_fake_twilio_process() as fake:
+        ... fake.requests_since(0) ...
 """
 
+import argparse
 import asyncio
 import base64
 import binascii
 import random
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from pathlib import Path
+from typing import IO
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -40,7 +55,10 @@ from twilio.request_validator import RequestValidator
 
 API_VERSION = "2010-04-01"
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json"
+REQUESTS_PATH = "/fake/requests"  # the fake's own: what it recorded, read-only
 EVERY_NUMBER = "*"
+HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,31 @@ class RecordedRequest:
     @property
     def status_callback(self) -> str | None:
         return self.form.get("StatusCallback")
+
+    def as_json(self) -> dict[str, object]:
+        """As `GET /fake/requests` lists it: everything but the headers (they carry the
+        credentials)."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "account_sid": self.account_sid,
+            "form": self.form,
+            "authenticated": self.authenticated,
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, object]) -> "RecordedRequest":
+        """One request as `GET /fake/requests` listed it (so with no headers)."""
+        return cls(
+            str(item["method"]),
+            str(item["path"]),
+            str(item["account_sid"]),
+            dict(item["form"]),  # type: ignore[call-overload]
+            {},
+            bool(item["authenticated"]),
+            float(item["at"]),  # type: ignore[arg-type]
+        )
 
 
 @dataclass
@@ -204,7 +247,22 @@ class FakeTwilio:
     # The HTTP side ----------------------------------------------------------------------
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route(MESSAGES_PATH, self._create_message, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route(MESSAGES_PATH, self._create_message, methods=["POST"]),
+                Route(REQUESTS_PATH, self._list_requests, methods=["GET"]),
+            ]
+        )
+
+    async def _list_requests(self, request: Request) -> Response:
+        """The recorded requests from index `since` on (all of them by default), in
+        arrival order, so a reader that polls asks only for the ones it has not seen."""
+        since = request.query_params.get("since", "0")
+        if not (since.isascii() and since.isdigit()):
+            return JSONResponse({"message": "since must be a whole number"}, status_code=400)
+        with self._lock:
+            recorded = self.requests[int(since):]
+        return JSONResponse([r.as_json() for r in recorded])
 
     async def _create_message(self, request: Request) -> Response:
         arrived = time.time()
@@ -361,8 +419,110 @@ def serve_fake_twilio(fake: FakeTwilio | None = None) -> Iterator[FakeTwilio]:
         sock.close()
 
 
+@dataclass(frozen=True)
+class FakeTwilioProcess:
+    """The fake run by `serve_fake_twilio_process`: where it listens, the credentials it
+    accepts, and what it recorded, read over HTTP."""
+
+    account_sid: str
+    auth_token: str
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    def requests_url(self, since: int = 0) -> str:
+        return f"{self.base_url}{REQUESTS_PATH}?since={since}"
+
+    def requests_since(self, since: int = 0, timeout: float = 5) -> list[RecordedRequest]:
+        answer = httpx.get(self.requests_url(since), timeout=timeout)
+        answer.raise_for_status()
+        return [RecordedRequest.from_json(item) for item in answer.json()]
+
+
+@contextmanager
+def serve_fake_twilio_process(
+    output: int | IO[bytes] = subprocess.DEVNULL, timeout: float = 30
+) -> Iterator[FakeTwilioProcess]:
+    """Run `python -m tests.fakes.twilio_api` on a free port of 127.0.0.1 until it
+    answers, and stop it at the end (SIGTERM, then SIGKILL if it lingers)."""
+    account_sid, auth_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "tests.fakes.twilio_api", "--port", str(port),
+        "--account-sid", account_sid, "--auth-token", auth_token,
+    ]
+    child = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output)
+    fake = FakeTwilioProcess(account_sid, auth_token, f"http://{HOST}:{port}", child)
+    try:
+        _wait_until_it_answers(fake, timeout)
+        yield fake
+    finally:
+        _stop(child)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_it_answers(fake: FakeTwilioProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if fake.process.poll() is not None:
+            raise RuntimeError(f"the fake Twilio API exited with {fake.process.returncode}")
+        try:
+            if httpx.get(fake.requests_url(), timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("the fake Twilio API did not answer")
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the fake of Twilio's Messages API.")
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--port", type=int, default=0, help="0 (the default): a free port")
+    parser.add_argument("--account-sid", help="the account it accepts (default: a new one)")
+    parser.add_argument("--auth-token", help="the token it accepts (default: a new one)")
+    args = parser.parse_args(argv)
+    given = {"account_sid": args.account_sid, "auth_token": args.auth_token}
+    fake = FakeTwilio(**{name: value for name, value in given.items() if value})
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    fake.base_url = f"http://{args.host}:{sock.getsockname()[1]}"
+    print(
+        f"fake Twilio Messages API on {fake.base_url}, "
+        f"account SID {fake.account_sid}, auth token {fake.auth_token}",
+        flush=True,
+    )
+    config = uvicorn.Config(
+        fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+    )
+    # Served as it is: no refusals or held answers, since nothing can ask for them here.
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     """A fresh fake Twilio Messages API for one test, listening on 127.0.0.1."""
     with serve_fake_twilio() as fake:
         yield fake
+
+
+if __name__ == "__main__":
+    main()
