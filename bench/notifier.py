@@ -20,7 +20,9 @@ What it does, in order:
   6. waits for the last bulk text, then reports the latency p50/p99/max and the rate the
      texts reached the fake at while the bulk drained: the mean, the most in any one
      second, the closest two came (as received: the notifier's own spacing is at least
-     half of 1/rate, and network and scheduling delays move arrivals a little).
+     half of 1/rate, and network and scheduling delays move arrivals a little). The
+     sender's beat is 2% slower than the rate by design, so the mean counts as at the
+     rate within 1% of that beat (9.71-10/s at 10/s).
 Every temp file, the broker, the fake and the notifier are removed or stopped at the end.
 
 The fake runs in a process of its own because it stamps each request's arrival only when
@@ -56,6 +58,7 @@ import httpx  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from bench import figures  # noqa: E402
+from services.notifier.domain.pacing import BEAT_MARGIN  # noqa: E402
 from shared.events import serialize  # noqa: E402
 from shared.events.appointments import AppointmentKind, ContractorEnRoute  # noqa: E402
 from shared.events.notifications import NotificationRequested, Purpose, Recipient  # noqa: E402
@@ -312,14 +315,18 @@ def report(
     gaps = [b - a for a, b in zip(times, times[1:])]
     most_in_a_second = max(sum(1 for t in times[i:] if t < start + 1) for i, start in enumerate(times))
     mean_rate = (len(times) - 1) / (times[-1] - times[0])
+    # The sender's beat is BEAT_MARGIN slower than the rate by design (so that delays on
+    # the way cannot put one text too many into one of the provider's seconds): at the
+    # rate means within 1% of that beat, and never above the rate.
+    lowest = args.rate / (1 + BEAT_MARGIN) * 0.99
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
     rows = [
         ("on the way, publish to fake Twilio, p50", f"{p50:.0f} ms", "-", "-"),
         ("on the way, publish to fake Twilio, p99", f"{p99:.0f} ms", "< 300 ms", "yes" if p99 < 300 else "NO"),
         ("on the way, max", f"{max(latencies):.0f} ms", "-", "-"),
         ("texts from the sender while the bulk drained", f"{len(times)} in {times[-1] - times[0]:.1f} s", "-", "-"),
-        ("mean send rate over the drain", f"{mean_rate:.2f}/s", f"{args.rate * 0.98:g}-{args.rate:g}/s",
-         "yes" if args.rate * 0.98 <= mean_rate <= args.rate else "NO"),
+        ("mean send rate over the drain", f"{mean_rate:.2f}/s", f"{lowest:.2f}-{args.rate:g}/s",
+         "yes" if lowest <= mean_rate <= args.rate else "NO"),
         ("most texts in any one second", f"{most_in_a_second}", f"<= {args.rate:g}",
          "yes" if most_in_a_second <= args.rate else "NO"),
         ("closest two texts (sender: >= half the spacing)", f"{min(gaps) * 1000:.1f} ms", "-", "-"),
