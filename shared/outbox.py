@@ -200,13 +200,12 @@ class Outbox:
         return len(rows)
 
     async def _relay_alone(self, database: DatabaseWork, limit: int) -> int:
-        pending = self._pending
-        rows = await database.read(lambda connection: connection.execute(pending, {"limit": limit}).all())
+        rows = await database.read(lambda connection: connection.execute(self._pending, {"limit": limit}).all())
         if not rows:
             return 0
         await self._send(rows)
-        mark, marked = self._mark, _marked(rows)
-        await database.transaction(lambda connection: connection.execute(mark, marked))
+        marked = _marked(rows)
+        await database.transaction(lambda connection: connection.execute(self._mark, marked))
         return len(rows)
 
     async def _send(self, rows: Sequence[Row]) -> None:
