@@ -20,9 +20,9 @@ What it does, in order:
   6. waits for the last bulk text, then reports the latency p50/p99/max and the rate the
      texts reached the fake at while the bulk drained: the mean, the most in any one
      second, the closest two came (as received: the notifier's own spacing is at least
-     half of 1/rate, and network and scheduling delays move arrivals a little). The
-     sender's beat is 2% slower than the rate by design, so the mean counts as at the
-     rate within 1% of that beat (9.71-10/s at 10/s).
+     half its beat of (1 + BEAT_MARGIN)/rate, and network and scheduling delays move
+     arrivals a little). The beat is 2% slower than the rate by design, so the mean
+     counts as at the rate within 1% of the beat (9.71-10/s at 10/s).
 Every temp file, the broker, the fake and the notifier are removed or stopped at the end.
 
 The fake runs in a process of its own because it stamps each request's arrival only when
@@ -192,7 +192,7 @@ class Received:
 
 
 async def wait_until(  # type: ignore[no-untyped-def]
-    condition, timeout: float, what: str, every: float = 0.01,
+    condition, timeout: float, what: str, every: float = 0.05,
     refresh: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Until condition() holds, checked every `every` s, after `refresh` when given."""

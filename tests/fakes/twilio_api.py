@@ -502,11 +502,7 @@ def main(argv: list[str] | None = None) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     fake.base_url = f"http://{args.host}:{sock.getsockname()[1]}"
-    print(
-        f"fake Twilio Messages API on {fake.base_url}, "
-        f"account SID {fake.account_sid}, auth token {fake.auth_token}",
-        flush=True,
-    )
+    print(f"fake Twilio Messages API on {fake.base_url}, account SID {fake.account_sid}", flush=True)
     config = uvicorn.Config(
         fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
     )

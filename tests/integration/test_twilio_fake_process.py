@@ -48,7 +48,19 @@ async def test_a_message_sent_by_the_sdk_is_read_back_from_the_route(
     assert (request.to, request.from_, request.body) == (TO, FROM, BODY)
     assert request.status_callback == CALLBACK
     assert before <= request.at <= after
-    assert request.headers == {}  # the route leaves them out: they carry the credentials
+
+
+def test_the_route_lists_no_headers_and_no_credentials(
+    fake: FakeTwilioProcess,
+) -> None:
+    seen = len(fake.requests_since(0))
+    post_message(fake, "a text", fake.auth_token)
+
+    answer = httpx.get(fake.requests_url(seen), timeout=5)
+
+    [listed] = answer.json()
+    assert set(listed) == {"method", "path", "account_sid", "form", "authenticated", "at"}
+    assert fake.auth_token not in answer.text
 
 
 def test_since_gives_only_the_requests_after_the_ones_already_read(

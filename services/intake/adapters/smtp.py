@@ -24,10 +24,11 @@ SERIOUSNESS = (Mailbox.COMPLAINTS, Mailbox.REPAIRS, Mailbox.CUSTOMER_DESK)
 # The address of nearly every MAIL and RCPT: <dot-atom@host.name>, in ASCII. Read with this
 # expression it comes out as the standard library's address parser gives it, for a
 # fiftieth of the CPU; anything else (quoted local parts, address literals, UTF-8,
-# comments, spaces) is left to that parser.
+# comments, spaces, encoded words) is left to that parser.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})*)>")
+# A local part that starts "=?" is left to the parser too: it reads an RFC 2047 encoded word there.
+PLAIN_ANGLE_ADDR = re.compile(rf"<(?!=\?)({_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})*)>")
 
 
 def plain_address(arg: str) -> tuple[str, str] | None:
