@@ -392,14 +392,9 @@ def _error(
 def serve_fake_twilio(fake: FakeTwilio | None = None) -> Iterator[FakeTwilio]:
     """Run the fake with uvicorn in a background thread on a free port of 127.0.0.1."""
     fake = fake or FakeTwilio()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = _bound_socket(HOST, 0)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
+    server = _server(fake)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="fake-twilio", daemon=True
     )
@@ -409,7 +404,7 @@ def serve_fake_twilio(fake: FakeTwilio | None = None) -> Iterator[FakeTwilio]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the fake Twilio API did not start")
         time.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
+    fake.base_url = f"http://{HOST}:{port}"
     try:
         yield fake
     finally:
@@ -498,19 +493,25 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     given = {"account_sid": args.account_sid, "auth_token": args.auth_token}
     fake = FakeTwilio(**{name: value for name, value in given.items() if value})
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
+    sock = _bound_socket(args.host, args.port)
     fake.base_url = f"http://{args.host}:{sock.getsockname()[1]}"
     print(f"fake Twilio Messages API on {fake.base_url}, account SID {fake.account_sid}", flush=True)
-    config = uvicorn.Config(
-        fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
-    )
     # Served as it is: no refusals or held answers, since nothing can ask for them here.
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        _server(fake).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _server(fake: FakeTwilio) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn.Config(fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
 
 
 @pytest.fixture
