@@ -3,10 +3,10 @@ one transaction with the outbox, so what is accepted is kept and said exactly on
 
 import logging
 from contextlib import nullcontext
-from uuid import uuid4
 
 from shared.database_work import database_work
 from shared.events import utcnow
+from shared.ids import time_ordered_id
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
@@ -35,7 +35,7 @@ async def record_contact(
     runtime: Runtime, book: StandardsBook, contact: ReceivedContact, raw: Raw | None = None
 ) -> CaseOpened:
     """Open the case a contact makes, keeping what arrived with it."""
-    case = open_case(str(uuid4()), new_reference(), contact)
+    case = open_case(str(time_ordered_id()), new_reference(), contact)
     ack = None
     if contact.sender_email and contact.channel in ACKNOWLEDGED_CHANNELS:
         ack = acknowledgement(case, contact.sender_email, reply_promise(book, case))

@@ -3,13 +3,13 @@
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from uuid import uuid4
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.calendar import default_calendar as calendar
 from shared.events import utcnow
+from shared.ids import time_ordered_id
 from shared.events.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -267,7 +267,7 @@ async def _book(
 ) -> Appointment:
     place = await store.free_place(session, who, chosen.starts_at)
     booked = Appointment(
-        id=str(uuid4()),
+        id=str(time_ordered_id()),
         case_id=booking.case_id,
         reference=booking.reference,
         kind=AppointmentKind(booking.kind),

@@ -3,13 +3,14 @@
 from datetime import UTC, datetime
 from hashlib import sha1
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from typing import ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.clock import utcnow
+from shared.ids import time_ordered_id
 
 DOORSTEP_NAMESPACE = UUID("6f1c1d8e-3b9a-4d5e-9a43-2f0b7e1c5d20")
 _NAMESPACE_BYTES = DOORSTEP_NAMESPACE.bytes
@@ -39,7 +40,7 @@ def stable_event_id(*parts: str) -> UUID:
 class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event_id: UUID = Field(default_factory=uuid4)
+    event_id: UUID = Field(default_factory=time_ordered_id)
     event_type: str
     schema_version: int = 1
     occurred_at: AwareDatetime = Field(default_factory=utcnow)

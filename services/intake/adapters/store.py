@@ -4,12 +4,12 @@ the lookups that find a case again (a mail sent twice, a reply, a complaint's re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import uuid4
 
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.events import utcnow
+from shared.ids import time_ordered_id
 from shared.events.cases import CaseKind, CaseOpened
 from services.intake.adapters.batch_writer import Writes
 from services.intake.adapters.tables import cases, raw_messages, refused_forms
@@ -30,7 +30,7 @@ class Raw:
 
 
 def keep_raw(writes: Writes, raw: Raw, case_id: str | None = None, at: datetime | None = None) -> str:
-    raw_id = str(uuid4())
+    raw_id = str(time_ordered_id())
     writes.insert(
         raw_messages, id=raw_id, received_at=at or utcnow(), recipient=raw.recipient, raw=raw.data,
         message_id=raw.message_id, case_id=case_id,
@@ -50,7 +50,7 @@ class RefusedForm:
 
 
 def keep_refused(writes: Writes, refused: RefusedForm) -> str:
-    refused_id = str(uuid4())
+    refused_id = str(time_ordered_id())
     writes.insert(
         refused_forms, id=refused_id, received_at=utcnow(), form=refused.form, status=refused.status,
         reason=refused.reason[:300], content_type=refused.content_type[:200], raw=refused.data,
