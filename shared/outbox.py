@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # was sent, then deleted: it carries all that its event carries.
 KEEP_PUBLISHED = timedelta(days=7)
 FORGET_IN_CHUNKS_OF = 5_000  # rows per transaction, so no writer waits long behind it
+ROUND_LIMIT = 500  # rows a relay round reads, sends and marks
 
 # Hands one record to the producer, in order; what it returns, if anything, is awaited
 # before the rows are marked as relayed.
@@ -151,7 +152,8 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             try:
-                await self.relay_pending()
+                if await self.relay_pending() == ROUND_LIMIT:
+                    continue  # a full round: more are waiting, so no wait and no linger
             except Exception as error:
                 log.exception("outbox relay failed; retrying")
                 if self.reset_producer is not None and self.producer_is_broken(error):
@@ -178,7 +180,7 @@ class Outbox:
         except Exception as failure:  # noqa: BLE001 - tried again after the next failure
             log.warning("outbox producer not replaced", extra={"reason": type(failure).__name__})
 
-    async def relay_pending(self, limit: int = 500) -> int:
+    async def relay_pending(self, limit: int = ROUND_LIMIT) -> int:
         """Relay up to `limit` unpublished rows, oldest first: every record is handed to
         the producer before any is awaited, so they go out in batches, then the rows are
         marked in one statement."""

@@ -1,11 +1,12 @@
 """The relay, once woken, waits `linger_seconds` for the commits behind the first: they
-go out in the same round, and none waits for the next poll."""
+go out in the same round, and none waits for the next poll. A round that was full goes
+again at once."""
 
 import asyncio
 
 from sqlalchemy import Table
 
-from shared.outbox import Outbox
+from shared.outbox import ROUND_LIMIT, Outbox
 from tests.component.test_outbox_producer_reset import add_events, settle
 
 
@@ -60,3 +61,18 @@ async def test_without_a_linger_each_commit_is_relayed_as_it_comes(outbox_parts:
     ids, rounds = await relay_rounds(outbox, table, producer, commits=5)
     assert producer.sent == ids
     assert rounds > 1
+
+
+async def test_after_a_full_round_the_next_goes_at_once_without_waiting_to_be_woken(
+    outbox_parts: tuple[Table, object],
+) -> None:
+    table, sessions = outbox_parts
+    producer = Rounds()
+    outbox = Outbox(table, sessions, producer.publish, poll_seconds=30, linger_seconds=0.5)
+    ids = await add_events(outbox, 2 * ROUND_LIMIT + 10)  # three rounds' worth, committed at once
+    outbox.start()
+    try:
+        await settle(outbox, table, timeout=5)  # well before the poll or a second wake
+    finally:
+        await outbox.stop()
+    assert producer.sent == ids
