@@ -10,7 +10,9 @@ own connection, so 64 at once is a modest number of them. More connections mean 
 group commits and relay batches, so less CPU per item (bench/README.md has figures from 8
 to 128 connections). With --form-rate N the forms are sent at N a second whatever
 the replies, as many tenants' browsers would send them, on as many connections as that
-needs; each form's time from when it was due to its reply is reported too.
+needs; each form's time from when it was due to its reply is reported too, and it, not
+the accepted rate (which cannot pass the sending rate), says whether intake kept up: met
+when N is at least the target's 1,000 and the p99 is under 250 ms.
 
 It starts a broker of its own (127.0.0.1:39392, or BENCH_KAFKA_PORT) in a temp directory
 unless --bootstrap names one (bench/run_all.py's convention), then one intake process over
@@ -477,9 +479,12 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
             f"{missing} never seen on Kafka")
         p99 = percentile(waits, 99)
         per_item = 1000 / max(1, len(accepted))
+        # Forms sent at a fixed rate can be accepted no faster than they are sent: whether
+        # intake kept up is judged by the time from each form's due moment to its reply.
+        judged = not (label == "forms" and args.form_rate)
         figures += [
-            Figure(f"{label} accepted per second", f"{rate:,.0f}/s", f">= {target:,.0f}/s", rate >= target,
-                   rate=rate, record_bytes=size, compare_with="produce"),
+            Figure(f"{label} accepted per second", f"{rate:,.0f}/s", f">= {target:,.0f}/s" if judged else "-",
+                   rate >= target if judged else None, rate=rate, record_bytes=size, compare_with="produce"),
             Figure(f"{label}: accepted to case.opened p50 / p99 / max",
                    f"{percentile(waits, 50):.0f} / {p99:.0f} / {percentile(waits, 100):.0f} ms",
                    f"p99 < {TARGETS['p99_ms']:.0f} ms", p99 < TARGETS["p99_ms"] and not missing),
@@ -491,9 +496,11 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
             Figure(f"{label} rate / raw aiokafka publish (same run)", f"{rate / raw:.1%}"),
         ]
     if args.form_rate:
+        p99 = percentile(answered, 99) * 1000
         figures.append(Figure(f"forms sent at {args.form_rate:,}/s: due to answered p50 / p99",
-                              f"{percentile(answered, 50) * 1000:.0f} / {percentile(answered, 99) * 1000:.0f} ms",
-                              f"p99 < {TARGETS['p99_ms']:.0f} ms", percentile(answered, 99) * 1000 < TARGETS["p99_ms"]))
+                              f"{percentile(answered, 50) * 1000:.0f} / {p99:.0f} ms",
+                              f"p99 < {TARGETS['p99_ms']:.0f} ms",
+                              args.form_rate >= TARGETS["forms"] and p99 < TARGETS["p99_ms"]))
     figures.append(Figure(f"raw aiokafka publish, {size} B records (same run)", f"{raw:,.0f}/s"))
     return figures
 
