@@ -496,11 +496,12 @@ async def run(args: argparse.Namespace, kafka: str, workdir: Path) -> list[Figur
             Figure(f"{label} rate / raw aiokafka publish (same run)", f"{rate / raw:.1%}"),
         ]
     if args.form_rate:
-        p99 = percentile(answered, 99) * 1000
+        answered_p99 = percentile(answered, 99) * 1000
+        fast_enough = args.form_rate >= TARGETS["forms"]
         figures.append(Figure(f"forms sent at {args.form_rate:,}/s: due to answered p50 / p99",
-                              f"{percentile(answered, 50) * 1000:.0f} / {p99:.0f} ms",
-                              f"p99 < {TARGETS['p99_ms']:.0f} ms",
-                              args.form_rate >= TARGETS["forms"] and p99 < TARGETS["p99_ms"]))
+                              f"{percentile(answered, 50) * 1000:.0f} / {answered_p99:.0f} ms",
+                              f"p99 < {TARGETS['p99_ms']:.0f} ms" if fast_enough else f">= {TARGETS['forms']:,.0f}/s",
+                              fast_enough and answered_p99 < TARGETS["p99_ms"]))
     figures.append(Figure(f"raw aiokafka publish, {size} B records (same run)", f"{raw:,.0f}/s"))
     return figures
 

@@ -28,7 +28,7 @@ def test_ids_made_in_later_milliseconds_sort_after_as_text_and_as_uuids():
     assert [str(i) for i in made] == sorted(str(i) for i in made)
 
 
-def test_ids_made_in_the_same_millisecond_differ_in_their_random_bits():
+def test_ids_made_together_differ_in_their_random_bits():
     made = [time_ordered_id() for _ in range(20_000)]
     assert len(set(made)) == len(made)
     assert len({i.int & ((1 << 62) - 1) for i in made}) == len(made)
