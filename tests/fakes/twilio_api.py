@@ -19,7 +19,7 @@ time above all) does not wait on the rest of a busy process; what it recorded is
 back over HTTP, from `GET /fake/requests?since=N` (the requests from the Nth on, without
 their headers, which carry the credentials):
 
-    python -m tests.fakes.twilio_api --port 8089 [--account-sid AC...] [--auth-token ...]
+    python -m tests.fakes.twilio_api --port 8089 [--account-sid AC...] [--auth-token ...] [--socket-fd N]
 
     with serve_fake_twilio_process() as fake:
         ... fake.requests_since(0) ...
@@ -438,26 +438,22 @@ def serve_fake_twilio_process(
     output: int | IO[bytes] = subprocess.DEVNULL, timeout: float = 30
 ) -> Iterator[FakeTwilioProcess]:
     """Run `python -m tests.fakes.twilio_api` on a free port of 127.0.0.1 until it
-    answers, and stop it at the end (SIGTERM, then SIGKILL if it lingers)."""
+    answers, and stop it at the end (SIGTERM, then SIGKILL if it lingers). The port is
+    bound here and the socket handed to the child, so nothing can take it in between."""
     account_sid, auth_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "tests.fakes.twilio_api", "--port", str(port),
-        "--account-sid", account_sid, "--auth-token", auth_token,
-    ]
-    child = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output)
+    with _bound_socket(HOST, 0) as sock:
+        command = [
+            sys.executable, "-m", "tests.fakes.twilio_api", "--socket-fd", str(sock.fileno()),
+            "--account-sid", account_sid, "--auth-token", auth_token,
+        ]
+        child = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output, pass_fds=(sock.fileno(),))
+        port = sock.getsockname()[1]
     fake = FakeTwilioProcess(account_sid, auth_token, f"http://{HOST}:{port}", child)
     try:
         _wait_until_it_answers(fake, timeout)
         yield fake
     finally:
         _stop(child)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_it_answers(fake: FakeTwilioProcess, timeout: float) -> None:
@@ -488,13 +484,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the fake of Twilio's Messages API.")
     parser.add_argument("--host", default=HOST)
     parser.add_argument("--port", type=int, default=0, help="0 (the default): a free port")
+    parser.add_argument("--socket-fd", type=int, help="serve on this bound socket, inherited, instead")
     parser.add_argument("--account-sid", help="the account it accepts (default: a new one)")
     parser.add_argument("--auth-token", help="the token it accepts (default: a new one)")
     args = parser.parse_args(argv)
     given = {"account_sid": args.account_sid, "auth_token": args.auth_token}
     fake = FakeTwilio(**{name: value for name, value in given.items() if value})
-    sock = _bound_socket(args.host, args.port)
-    fake.base_url = f"http://{args.host}:{sock.getsockname()[1]}"
+    sock = socket.socket(fileno=args.socket_fd) if args.socket_fd is not None else _bound_socket(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    fake.base_url = f"http://{host}:{port}"
     print(f"fake Twilio Messages API on {fake.base_url}, account SID {fake.account_sid}", flush=True)
     # Served as it is: no refusals or held answers, since nothing can ask for them here.
     try:
