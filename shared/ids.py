@@ -3,9 +3,10 @@ section 5.7), the Unix time in milliseconds followed by random bits. (Python 3.1
 `uuid.uuid7` also counts within a millisecond; nothing here needs that.)
 
 A table keyed by them (the events a consumer has applied, cases, raw messages) takes
-each new row near the end of its index. Events whose id is derived from a natural key
-(`stable_event_id`, version 5) are still spread over it. A random key (version 4) lands each row on a
+each new row near the end of its index. A random key (version 4) lands each row on a
 page of its own, so a transaction of a thousand rows wrote about a thousand pages.
+Events whose id is derived from a natural key (`stable_event_id`, version 5) are still
+spread over the index.
 """
 
 import os

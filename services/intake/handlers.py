@@ -6,8 +6,8 @@ from contextlib import nullcontext
 
 from shared.database_work import database_work
 from shared.events import utcnow
-from shared.ids import time_ordered_id
 from shared.events.cases import CaseOpened, Channel, ComplaintEscalated, Mailbox
+from shared.ids import time_ordered_id
 from shared.service import Runtime
 from shared.standards.models import StandardsBook
 from shared.topics import Topic

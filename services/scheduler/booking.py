@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.calendar import default_calendar as calendar
 from shared.events import utcnow
-from shared.ids import time_ordered_id
 from shared.events.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -19,6 +18,7 @@ from shared.events.appointments import (
 )
 from shared.events.cases import Channel, Priority
 from shared.events.notifications import Recipient
+from shared.ids import time_ordered_id
 from shared.service import Runtime
 from shared.topics import Topic
 from services.scheduler.adapters import store

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.events import utcnow
-from shared.ids import time_ordered_id
 from shared.events.cases import CaseKind, CaseOpened
+from shared.ids import time_ordered_id
 from services.intake.adapters.batch_writer import Writes
 from services.intake.adapters.tables import cases, raw_messages, refused_forms
 from services.intake.domain.cases import ReceivedContact
